@@ -1,0 +1,29 @@
+# Set-up is part of every target: `make run` and `make test` work on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test eval clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/claimwire serve
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+eval: $(STAMP)
+	mkdir -p build
+	$(BIN)/claimwire predict ../shared/eval/polnear.dev.jsonl build/polnear.pred.jsonl
+	$(BIN)/python ../shared/eval/score.py ../shared/eval/polnear.dev.jsonl build/polnear.pred.jsonl
+
+clean:
+	rm -rf $(VENV) build data
