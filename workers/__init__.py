@@ -1,0 +1,1 @@
+"""Claimwire workers: RQ job functions, the worker entry point, the extraction pipeline."""

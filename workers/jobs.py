@@ -1,0 +1,106 @@
+"""The RQ job that extracts one article, and the hooks that record its failures.
+
+Transient errors (Redis trouble, the job timeout) are raised so that RQ retries the job
+with backoff; any other error from the pipeline is permanent for this article and
+extractor version, so the article is marked failed at once instead of being retried.
+RQ reports every failure it handles to :func:`record_failure` (a raised error, or a job
+abandoned by a dead worker) or to :func:`record_horse_death` (the work-horse process
+died); both put the article back to ``queued`` when RQ retries, else mark it failed.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from types import TracebackType
+from typing import Any
+
+from redis import Redis
+from redis.exceptions import RedisError
+from rq import get_current_job
+from rq.exceptions import AbandonedJobError
+from rq.job import Job
+from rq.timeouts import JobTimeoutException
+
+from service.config import Config
+from service.problems import EXTRACTION_FAILED, problem_body
+from service.store import ArticleStore, connect
+from workers.claims import dump_extraction
+from workers.pipeline import get_extractor
+
+log = logging.getLogger(__name__)
+
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (RedisError, JobTimeoutException)
+MAX_DETAIL_CHARS = 500
+
+
+def extract_article(article_id: str) -> None:
+    """Extract the claims of a stored article and cache them under the service's keys."""
+    job = get_current_job()
+    job_id = job.id if job else None
+    store = _store(job.connection if job else None)
+    article = store.start(article_id, job_id)
+    if article is None:
+        log.info("article %s: deleted or taken over by another job, nothing to do", article_id)
+        return
+    try:
+        extraction = dump_extraction(get_extractor().extract(article.text, article.published_datetime))
+    except TRANSIENT_ERRORS:
+        raise
+    except Exception as exc:  # a failure of the pipeline on this text: retrying cannot help
+        log.exception("article %s: extraction failed", article_id)
+        store.fail(article_id, job_id, _problem(500, f"The extractor raised {_describe(exc)}"))
+        return
+    store.finish(article_id, job_id, extraction)
+
+
+def record_failure(
+    job: Job,
+    connection: Redis,
+    exc_type: type[BaseException] | None,
+    exc_value: BaseException | None,
+    traceback: TracebackType | None,
+) -> None:
+    """RQ's failure callback: runs before RQ retries the job or gives up on it."""
+    if isinstance(exc_value, AbandonedJobError):
+        reason = "The worker running the extraction stopped responding."
+    elif isinstance(exc_value, JobTimeoutException):
+        reason = "The extraction took longer than the job timeout."
+    else:
+        reason = f"The extraction hit a transient error: {_describe(exc_value)}"
+    _settle_after_failure(job, connection, reason)
+
+
+def record_horse_death(job: Job, retpid: int, ret_val: int, rusage: Any) -> None:
+    """RQ's work-horse-killed handler: the process running the job died (OOM killer, kill -9)."""
+    signal_note = f" (signal {os.WTERMSIG(ret_val)})" if ret_val and os.WIFSIGNALED(ret_val) else ""
+    reason = f"The process running the extraction died{signal_note}."
+    _settle_after_failure(job, job.connection, reason)
+
+
+def _settle_after_failure(job: Job, connection: Redis, reason: str) -> None:
+    article_id = job.args[0]
+    store = _store(connection)
+    if job.should_retry:
+        log.warning("article %s: %s Retrying (%s left).", article_id, reason, job.retries_left)
+        store.requeue(article_id, job.id)
+    else:
+        log.error("article %s: %s Giving up.", article_id, reason)
+        store.fail(article_id, job.id, _problem(503, reason))
+
+
+def _store(connection: Redis | None) -> ArticleStore:
+    """The store on the job's connection (its own when called outside RQ), with the env's TTL."""
+    config = Config.from_env()
+    return ArticleStore(connection or connect(config.redis_url), config.result_ttl)
+
+
+def _problem(status: int, detail: str) -> dict[str, Any]:
+    return problem_body(status, EXTRACTION_FAILED, detail[:MAX_DETAIL_CHARS])
+
+
+def _describe(exc: BaseException | None) -> str:
+    if exc is None:
+        return "an unknown error."
+    message = str(exc).strip()
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__

@@ -1,0 +1,58 @@
+"""How fast a dead worker is noticed: RQ's heartbeat and maintenance timings from one setting.
+
+RQ records each running job in the queue's StartedJobRegistry with a deadline that the
+worker pushes forward with a heartbeat every ``job_monitoring_interval`` seconds, by
+that interval plus ``heartbeat_grace``. When a worker is killed (kill -9, lost host) the
+deadline passes, and the next registry maintenance of any live worker, run every
+``maintenance_interval`` seconds, retries the job or fails it. Splitting
+``CLAIMWIRE_STALE_AFTER`` (S) as S/4 + S/4 + S/2 bounds the time from the kill to that
+decision by S. An idle worker blocks on the queue for at most ``maintenance_interval``
+seconds, so it wakes up for maintenance in time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from redis import Redis
+from rq import Queue, Worker
+
+# rq blocks on the queue for worker_ttl - 15 seconds (BaseWorker.dequeue_timeout).
+_RQ_DEQUEUE_MARGIN = 15
+
+
+@dataclass(frozen=True, slots=True)
+class Liveness:
+    """RQ worker settings derived from ``stale_after``."""
+
+    job_monitoring_interval: int
+    heartbeat_grace: int
+    maintenance_interval: int
+
+    @classmethod
+    def from_stale_after(cls, stale_after: int) -> Liveness:
+        quarter = max(1, stale_after // 4)
+        return cls(
+            job_monitoring_interval=quarter,
+            heartbeat_grace=quarter,
+            maintenance_interval=max(1, stale_after - 2 * quarter),
+        )
+
+    @property
+    def worker_ttl(self) -> int:
+        """rq's worker_ttl that makes an idle worker wake up once per maintenance interval."""
+        return self.maintenance_interval + _RQ_DEQUEUE_MARGIN
+
+    @property
+    def silence_limit(self) -> timedelta:
+        """A worker whose last heartbeat is older than this is taken for dead."""
+        return timedelta(seconds=self.worker_ttl + self.heartbeat_grace)
+
+
+def count_live_workers(redis: Redis, queue_name: str, stale_after: int) -> int:
+    """Workers listening on the queue whose heartbeat is recent."""
+    limit = Liveness.from_stale_after(stale_after).silence_limit
+    now = datetime.now(timezone.utc)
+    workers = Worker.all(queue=Queue(queue_name, connection=redis))
+    return sum(1 for w in workers if w.last_heartbeat and now - w.last_heartbeat <= limit)

@@ -1,0 +1,53 @@
+"""Parsing with bounded memory: long texts are parsed in paragraph-aligned chunks.
+
+spaCy's parser needs memory in proportion to the text it holds at once and refuses texts
+past ``nlp.max_length``; cutting at line breaks (else at whitespace, else anywhere) and
+joining the parsed chunks with ``Doc.from_docs`` keeps time linear and offsets exact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+CHUNK_CHARS = 20_000
+
+
+def chunks(text: str, size: int = CHUNK_CHARS) -> list[str]:
+    """Consecutive pieces of ``text`` of at most about ``size`` characters; ``"".join`` restores it."""
+    pieces: list[str] = []
+    start = 0
+    while len(text) - start > size:
+        window = text[start:start + size]
+        cut = window.rfind("\n")
+        if cut < size // 2:
+            cut = max(window.rfind(" "), window.rfind(". "))
+        cut = cut + 1 if cut >= size // 2 else size
+        pieces.append(text[start:start + cut])
+        start += cut
+    pieces.append(text[start:])
+    return pieces
+
+
+def parse_many(nlp: Language, texts: Iterable[str], batch_size: int = 32) -> Iterator[Doc]:
+    """Parse each text, streaming all chunks of all texts through one ``nlp.pipe``."""
+
+    def pieces() -> Iterator[tuple[str, bool]]:
+        for text in texts:
+            parts = chunks(text)
+            for i, part in enumerate(parts):
+                yield part, i == len(parts) - 1
+
+    pending: list[Doc] = []
+    for doc, last in nlp.pipe(pieces(), as_tuples=True, batch_size=batch_size):
+        pending.append(doc)
+        if last:
+            yield pending[0] if len(pending) == 1 else Doc.from_docs(pending, ensure_whitespace=False)
+            pending = []
+
+
+def parse(nlp: Language, text: str) -> Doc:
+    """Parse one text."""
+    return next(parse_many(nlp, [text]))

@@ -1,0 +1,240 @@
+"""Attribution rules over a parsed document; each rule proposes :class:`Candidate` objects.
+
+- :func:`verb_rules`: a cue verb with its clausal complement, infinitive or object
+  ("X said (that) ...", "X claimed to ...", "X denied the report"), or the verb
+  after its content ("..., X said").
+- :func:`according_to`: "according to X, ...".
+- :func:`colons`: "X said: ..." and headline-style "X: ...".
+- :func:`quote_speakers` and :func:`continuations`: direct quotes whose speaker sits
+  beside them, and quotes that carry on an attributed quote in the next sentence or
+  paragraph.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from spacy.tokens import Doc, Token
+from spacy.tokens import Span as SpacySpan
+
+from workers.pipeline.candidates import Candidate, CharSpan
+from workers.pipeline.contents import QuoteIndex, shape, subtree_span
+from workers.pipeline.cues import STANCE_OF, verb_group
+from workers.pipeline.frames import frame_of
+from workers.pipeline.lexicon import CueLexicon
+from workers.pipeline.sources import mention_span, subject_of
+
+_SOURCE_POS = ("PROPN", "PRON", "NOUN", "NUM", "X")
+
+
+def _cue_span(verb: Token) -> CharSpan:
+    group = verb_group(verb)
+    return group.start_char, group.end_char
+
+
+def _sentence(token: Token) -> CharSpan:
+    sent = token.sent
+    return sent.start_char, sent.end_char
+
+
+def source_of(verb: Token) -> tuple[CharSpan | None, Token | None]:
+    head = subject_of(verb)
+    if head is None or head.pos_ not in _SOURCE_POS or head.dep_ == "expl" or head.ent_type_ in ("TIME", "DATE"):
+        return None, None
+    return mention_span(head), head
+
+
+def _colon_after(verb: Token) -> Token | None:
+    """A colon right after the cue, or after "said X" / "said in a statement", that opens the content."""
+    doc = verb.doc
+    for i in range(verb.i + 1, min(verb.i + 6, len(doc))):
+        tok = doc[i]
+        if tok.text == ":":
+            return tok
+        if tok.is_punct or tok.pos_ == "VERB" or tok.sent_start:
+            break
+    return None
+
+
+def _content_after(colon: Token, quotes: QuoteIndex) -> CharSpan:
+    """From after a colon to the end of its sentence, or of the quotation that opens there."""
+    doc = colon.doc
+    start = colon.idx + 1
+    end = colon.sent.end_char
+    q = quotes.at(start + 1) or quotes.at(start)
+    if q is not None and q.start >= start:
+        end = max(end, q.end)
+    return start, min(end, len(quotes.text))
+
+
+def frame_key(verb: Token, has_source: bool) -> tuple[str, Token | None]:
+    """The lexicon frame of a verb: colon, or its complement frame, marked when it has no source."""
+    colon = _colon_after(verb)
+    frame, comp = ("colon", colon) if colon is not None else frame_of(verb)
+    return (frame if has_source else f"{frame}/nosrc"), comp
+
+
+def _inner_clauses(comp: Token, lexicon: CueLexicon) -> set[int]:
+    """Token indices where a trailing clause with an attribution of its own starts.
+
+    "... the situation remained dire, as he claimed ..." and "... said X, telling Y that ..."
+    are two claims, not one with the other inside it.
+    """
+    cut = set()
+    for tok in comp.subtree:
+        if tok.i <= comp.i or tok.dep_ not in ("advcl", "conj") or tok.pos_ != "VERB":
+            continue
+        if lexicon.is_cue(tok.lemma_.lower(), frame_key(tok, True)[0]):
+            cut.add(tok.left_edge.i)
+    return cut
+
+
+def _content(verb: Token, frame: str, comp: Token, head: Token | None, lexicon: CueLexicon, quotes: QuoteIndex) -> CharSpan:
+    doc = verb.doc
+    if frame.startswith("colon"):
+        return _content_after(comp, quotes)
+    if frame.startswith("after"):
+        last = min(verb.i, head.i if head is not None else verb.i) - 1
+        return verb.sent.start_char, doc[last].idx + len(doc[last])
+    if frame.startswith("prep"):
+        comp = next(g for g in comp.children if g.dep_ in ("pobj", "pcomp"))
+    stop = _inner_clauses(comp, lexicon)
+    if head is not None:
+        stop.add(head.i)
+    return subtree_span(comp, stop)
+
+
+def verb_rules(doc: Doc, quotes: QuoteIndex, lexicon: CueLexicon) -> Iterator[Candidate]:
+    """Verbs the lexicon takes for cues in their frame, with their content and source."""
+    text = quotes.text
+    for verb in doc:
+        if verb.pos_ != "VERB":
+            continue
+        lemma = verb.lemma_.lower()
+        if lemma == "accord":  # "according to" has a rule of its own
+            continue
+        source, head = source_of(verb)
+        frame, comp = frame_key(verb, source is not None)
+        if comp is None or not lexicon.is_cue(lemma, frame):
+            continue
+        if frame.startswith("after") and head is None:
+            continue
+        content = shape(text, _content(verb, frame, comp, head, lexicon, quotes), quotes)
+        if content is None or (source and source[0] < content[1] and content[0] < source[1]):
+            continue
+        cue = _cue_span(verb)
+        if frame.startswith("prep"):
+            cue = (cue[0], comp.idx + len(comp))
+        yield Candidate([content], cue, lemma, source, head, _sentence(verb), frame)
+
+
+def according_to(doc: Doc, quotes: QuoteIndex) -> Iterator[Candidate]:
+    for tok in doc:
+        if tok.lower_ != "according":
+            continue
+        to = next((c for c in tok.children if c.lower_ == "to"), None)
+        if to is None and tok.i + 1 < len(doc) and doc[tok.i + 1].lower_ == "to":
+            to = doc[tok.i + 1]
+        if to is None:
+            continue
+        obj = next((c for c in to.children if c.dep_ == "pobj"), None)
+        if obj is None:
+            continue
+        phrase_start, phrase_end = tok.idx, obj.right_edge.idx + len(obj.right_edge)
+        sent = tok.sent
+        if phrase_start - sent.start_char < sent.end_char - phrase_end:
+            raw = (phrase_end, sent.end_char)
+        else:
+            raw = (sent.start_char, phrase_start)
+        content = shape(quotes.text, raw, quotes)
+        if content is None:
+            continue
+        yield Candidate([content], (tok.idx, to.idx + len(to)), "according to",
+                        mention_span(obj), obj, (sent.start_char, sent.end_char), "according-to")
+
+
+def _speaker_before_colon(sent: SpacySpan, colon: Token) -> Token | None:
+    """Headline style "NY Daily News: ...": a short named phrase before the sentence's colon."""
+    before = sent.doc[sent.start:colon.i]
+    if not 0 < len(before) <= 6:
+        return None
+    if not any(t.pos_ == "PROPN" for t in before) or any(t.pos_ == "VERB" for t in before):
+        return None
+    return max(before, key=lambda t: (t.dep_ in ("ROOT", "nsubj"), t.pos_ == "PROPN", t.i))
+
+
+def colons(doc: Doc, quotes: QuoteIndex) -> Iterator[Candidate]:
+    for sent in doc.sents:
+        colon = next((t for t in sent if t.text == ":"), None)
+        if colon is None or colon.i == sent.start:
+            continue
+        speaker = _speaker_before_colon(sent, colon)
+        if speaker is None:
+            continue
+        content = shape(quotes.text, _content_after(colon, quotes), quotes)
+        if content is None:
+            continue
+        src = (sent.start_char, colon.idx)
+        src = shape(quotes.text, src, quotes) or src
+        yield Candidate([content], (colon.idx, colon.idx + 1), ":", src, speaker,
+                        (sent.start_char, sent.end_char), "colon")
+
+
+def _attributed_outside(sent: SpacySpan, start: int, end: int) -> bool:
+    """Whether a sentence has a speech verb with a subject outside the quote at [start, end)."""
+    return any(tok.pos_ == "VERB" and tok.lemma_.lower() in STANCE_OF and subject_of(tok) is not None
+               for tok in sent if not start <= tok.idx < end)
+
+
+def quote_speakers(doc: Doc, quotes: QuoteIndex, covered: list[Candidate]) -> Iterator[Candidate]:
+    """Quotes no other rule explained, with a speech verb and speaker in the same sentence."""
+    taken = [(c.start, c.end) for c in covered]
+    for q in quotes.quotes:
+        if any(s <= q.start < e or s < q.end <= e for s, e in taken):
+            continue
+        span = doc.char_span(q.start, q.end, alignment_mode="expand")
+        if span is None or len(span) < 4:
+            continue
+        sent = span[0].sent
+        outside = [t for t in sent if not (q.start <= t.idx < q.end)]
+        verb = next((t for t in outside if t.pos_ == "VERB" and t.lemma_.lower() in STANCE_OF
+                     and subject_of(t) is not None), None)
+        if verb is None:
+            continue
+        source, head = source_of(verb)
+        yield Candidate([(q.start, q.end)], _cue_span(verb), verb.lemma_.lower(), source, head,
+                        (sent.start_char, sent.end_char), "quote")
+
+
+def continuations(doc: Doc, quotes: QuoteIndex, claims: list[Candidate]) -> None:
+    """Append to an attributed quote the quotes that carry it on.
+
+    A quote continues the claim before it when it opens a new paragraph after an
+    unclosed one, or when it fills its own sentence and directly follows that claim's
+    sentence with no attribution of its own ("“...,” she said. “...”").
+    """
+    if not claims:
+        return
+    starts = sorted(claims, key=lambda c: c.start)
+    taken = [(c.start, c.end) for c in starts]
+    for q in quotes.quotes:
+        if any(s <= q.start < e for s, e in taken):
+            continue
+        prev = None
+        for c in starts:
+            if c.end <= q.start:
+                prev = c
+            else:
+                break
+        if prev is None or not quotes.within(prev.start, prev.end):
+            continue
+        gap = quotes.text[max(prev.end, prev.sentence[1] if prev.sentence[1] <= q.start else prev.end):q.start]
+        span = doc.char_span(q.start, q.end, alignment_mode="expand")
+        if span is None:
+            continue
+        sent = span[0].sent
+        fills_sentence = (q.end - q.start) >= 0.8 * (sent.end_char - sent.start_char)
+        adjacent = len(gap.strip()) == 0 and prev.sentence[1] <= q.start
+        if q.continues_previous or (fills_sentence and adjacent and not _attributed_outside(sent, q.start, q.end)):
+            prev.parts.append((q.start, q.end))
+            taken.append((q.start, q.end))

@@ -1,0 +1,67 @@
+"""Claims in the common attribution format of the evaluation data (``claimwire predict``).
+
+The format is one JSON object per document: ``id`` and ``text`` copied from the gold
+line, ``attributions`` with ``source`` (the claimant as written, null when the text
+names nobody), ``cue``, ``content`` (with ``parts`` when a quote is split), ``type``
+and ``source_resolved`` (whom the claimant mention refers to).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from workers.claims import Claim, Span
+from workers.pipeline import Extractor, get_extractor
+
+
+def span(value: Span | None) -> dict[str, Any] | None:
+    return None if value is None else {"start": value.start, "end": value.end, "text": value.text}
+
+
+def attribution(claim: Claim) -> dict[str, Any]:
+    """One claim as an attribution of the common format."""
+    content: dict[str, Any] = {"start": claim.content.start, "end": claim.content.end, "text": claim.content.text}
+    if claim.content.parts:
+        content["parts"] = [[start, end] for start, end in claim.content.parts]
+    result: dict[str, Any] = {
+        "source": span(claim.claimant),
+        "cue": span(claim.cue),
+        "content": content,
+        "type": claim.type,
+    }
+    if claim.claimant is not None and claim.claimant.resolved:
+        result["source_resolved"] = claim.claimant.resolved
+    return result
+
+
+def predict_documents(documents: Iterable[dict[str, Any]], extractor: Extractor) -> Iterator[dict[str, Any]]:
+    """A prediction for every document (``id`` and ``text`` kept), extracted in one batch stream."""
+    documents = list(documents)
+    extractions = extractor.extract_many(doc["text"] for doc in documents)
+    for doc, extraction in zip(documents, extractions, strict=True):
+        yield {
+            "id": doc["id"],
+            "text": doc["text"],
+            "attributions": [attribution(claim) for claim in extraction.claims],
+        }
+
+
+def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
+    with path.open(encoding="utf-8") as lines:
+        for line in lines:
+            if line.strip():
+                yield json.loads(line)
+
+
+def predict_file(gold: Path, predictions: Path, extractor: Extractor | None = None) -> int:
+    """Write predictions for every document of ``gold``; returns how many were written."""
+    predictions.parent.mkdir(parents=True, exist_ok=True)
+    count = 0
+    with predictions.open("w", encoding="utf-8") as out:
+        for prediction in predict_documents(read_jsonl(gold), extractor or get_extractor()):
+            out.write(json.dumps(prediction, ensure_ascii=False) + "\n")
+            count += 1
+    return count

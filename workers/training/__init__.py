@@ -1,0 +1,1 @@
+"""Training code for the pipeline's learned parts; reads annotated data from a path."""

@@ -1,0 +1,62 @@
+"""The worker entry point: load the pipeline once, then run an RQ worker on the queue.
+
+The spaCy pipeline is loaded before the worker starts, so every work-horse RQ forks
+for a job inherits it instead of loading it again. Recovery from dead workers is RQ's
+own (execution heartbeats, StartedJobRegistry cleanup during maintenance, ``Retry``),
+tuned by :class:`workers.liveness.Liveness` so that a killed worker's article leaves
+``running`` within ``CLAIMWIRE_STALE_AFTER`` seconds; the hooks in :mod:`workers.jobs`
+carry RQ's decision over to the article.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rq import Worker
+from rq.job import Job
+
+from service.config import Config
+from service.queueing import ExtractionJobs
+from service.store import connect
+from workers.jobs import record_horse_death
+from workers.liveness import Liveness
+from workers.pipeline import get_extractor
+
+
+class ExtractionWorker(Worker):
+    """An RQ worker whose job heartbeats outlive the monitoring interval by a set grace.
+
+    RQ's own grace is a fixed 60 seconds, which would make a dead worker's job linger
+    for over a minute whatever the configuration says.
+    """
+
+    def __init__(self, *args: Any, heartbeat_grace: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.heartbeat_grace = heartbeat_grace
+
+    def get_heartbeat_ttl(self, job: Job, working_time: float = 0.0) -> int:
+        interval = self.job_monitoring_interval
+        if job.timeout and job.timeout > 0:
+            interval = min(interval, max(1, int(job.timeout - working_time)))
+        return interval + self.heartbeat_grace
+
+
+def run_worker(config: Config, burst: bool = False, name: str | None = None) -> None:
+    """Run one worker until stopped (SIGTERM / Ctrl-C finish the current job first).
+
+    With ``burst`` it works off the queue and the due retries, then returns.
+    """
+    get_extractor()
+    redis = connect(config.redis_url)
+    liveness = Liveness.from_stale_after(config.stale_after)
+    worker = ExtractionWorker(
+        [ExtractionJobs(redis, config).queue],
+        connection=redis,
+        name=name,
+        worker_ttl=liveness.worker_ttl,
+        job_monitoring_interval=liveness.job_monitoring_interval,
+        maintenance_interval=liveness.maintenance_interval,
+        heartbeat_grace=liveness.heartbeat_grace,
+        work_horse_killed_handler=record_horse_death,
+    )
+    worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
