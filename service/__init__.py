@@ -1,0 +1,1 @@
+"""Claimwire web API: Flask app factory, configuration, Redis access."""

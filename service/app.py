@@ -1,0 +1,81 @@
+"""The Flask application factory.
+
+``create_app()`` reads the configuration from the environment, connects to Redis,
+registers one blueprint per resource and makes every error an RFC 9457 problem.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response
+from marshmallow import ValidationError
+from redis import Redis
+from redis.exceptions import RedisError
+from werkzeug.exceptions import HTTPException
+
+from service.blueprints import articles, extract, health
+from service.blueprints.docs import register_docs
+from service.config import Config
+from service.context import EXTENSION_NAME, Services
+from service.problems import (
+    STORAGE_UNAVAILABLE,
+    VALIDATION,
+    ProblemError,
+    problem_body,
+    problem_response,
+)
+from service.queueing import ExtractionJobs
+from service.store import ArticleStore, connect
+
+log = logging.getLogger(__name__)
+
+RETRY_STORAGE_AFTER_SECONDS = "5"
+
+
+def create_app(config: Config | None = None, redis: Redis | None = None) -> Flask:
+    """Build the API; ``config`` defaults to the environment, ``redis`` to ``config.redis_url``."""
+    config = config or Config.from_env()
+    redis = redis or connect(config.redis_url)
+    app = Flask(__name__, static_folder=None)
+    app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
+    app.json.sort_keys = False
+    app.extensions[EXTENSION_NAME] = Services(
+        config=config,
+        redis=redis,
+        store=ArticleStore(redis, config.result_ttl),
+        jobs=ExtractionJobs(redis, config),
+    )
+    for blueprint in (articles.bp, extract.bp, health.bp):
+        app.register_blueprint(blueprint)
+    register_docs(app)
+    _register_error_handlers(app)
+    return app
+
+
+def _register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(ProblemError)
+    def problem(error: ProblemError) -> Response:
+        return error.response()
+
+    @app.errorhandler(ValidationError)
+    def invalid(error: ValidationError) -> Response:
+        body = problem_body(422, VALIDATION, "See `errors` for the messages per field.", errors=error.messages)
+        return problem_response(body)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Response:
+        status = error.code or 500
+        headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
+        return problem_response(problem_body(status, detail=error.description), headers)
+
+    @app.errorhandler(RedisError)
+    def storage_down(error: RedisError) -> Response:
+        log.error("Redis error: %s", error)
+        body = problem_body(503, STORAGE_UNAVAILABLE, "The service cannot reach its storage right now.")
+        return problem_response(body, {"Retry-After": RETRY_STORAGE_AFTER_SECONDS})
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception) -> Response:
+        log.exception("unhandled error")
+        return problem_response(problem_body(500, detail="An unexpected error occurred; it has been logged."))

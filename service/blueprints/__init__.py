@@ -1,0 +1,1 @@
+"""One blueprint per resource: articles, extract, health, docs."""

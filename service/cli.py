@@ -1,0 +1,96 @@
+"""The ``claimwire`` command: run the service or its parts, extract claims offline.
+
+Every command reads its settings with :meth:`Config.from_env`; the options only
+override what a command line naturally says (port, number of workers). Each command
+imports what it runs when it runs, so ``claimwire --help`` does not load spaCy or gunicorn.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import TextIO
+
+import click
+
+from service.config import Config
+
+DEFAULT_HOST = "127.0.0.1"
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Claimwire: news articles in, structured attributed claims out."""
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+
+
+host_option = click.option(
+    "--host", default=DEFAULT_HOST, show_default=True, help="Interface to listen on (0.0.0.0 for all)."
+)
+
+
+@main.command()
+@host_option
+@click.option("--port", type=int, help="HTTP port  [default: $PORT or 8000]")
+@click.option("--workers", type=click.IntRange(min=1), help="Extraction workers  [default: $CLAIMWIRE_WORKERS or 2]")
+def serve(host: str, port: int | None, workers: int | None) -> None:
+    """Run the whole service: Redis (unless REDIS_URL is set), workers and the API."""
+    from service.supervisor import serve as run_service
+
+    config = Config.from_env()
+    sys.exit(run_service(config, host, port or config.port, workers or config.workers))
+
+
+@main.command()
+@host_option
+@click.option("--port", type=int, help="HTTP port  [default: $PORT or 8000]")
+def api(host: str, port: int | None) -> None:
+    """Run the HTTP API alone (gunicorn, $CLAIMWIRE_API_PROCESSES processes)."""
+    from service.http_server import run_api
+
+    config = Config.from_env()
+    run_api(config, host, port or config.port)
+
+
+@main.command()
+@click.option("--burst", is_flag=True, help="Work off the queue, then exit.")
+def worker(burst: bool) -> None:
+    """Run one extraction worker on the queue."""
+    from workers.worker import run_worker
+
+    run_worker(Config.from_env(), burst=burst)
+
+
+@main.command()
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.option(
+    "--published-at",
+    type=datetime.fromisoformat,
+    help="Publication time (ISO 8601), the anchor of relative dates such as 'on Tuesday'.",
+)
+def extract(file: TextIO, published_at: datetime | None) -> None:
+    """Print the claims of a text FILE as JSON ('-' reads stdin); no server needed."""
+    from workers.claims import dump_extraction
+    from workers.pipeline import get_extractor
+
+    extraction = get_extractor().extract(file.read(), published_at=published_at)
+    click.echo(json.dumps(dump_extraction(extraction), ensure_ascii=False, indent=2))
+
+
+@main.command()
+@click.argument("gold", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("predictions", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+def predict(gold: Path, predictions: Path) -> None:
+    """Write claims in the evaluation format for every document of GOLD (JSONL) to PREDICTIONS."""
+    from workers.predict import predict_file
+
+    count = predict_file(gold, predictions)
+    click.echo(f"wrote {count} predictions to {predictions}", err=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,29 @@
+"""The per-app objects every request needs, kept on ``app.extensions``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app
+from redis import Redis
+
+from service.config import Config
+from service.queueing import ExtractionJobs
+from service.store import ArticleStore
+
+EXTENSION_NAME = "claimwire"
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """Configuration, the Redis client, the article store and the extraction jobs."""
+
+    config: Config
+    redis: Redis
+    store: ArticleStore
+    jobs: ExtractionJobs
+
+
+def services() -> Services:
+    """The current app's :class:`Services` (inside a request or app context)."""
+    return current_app.extensions[EXTENSION_NAME]

@@ -1,0 +1,134 @@
+"""RFC 9457 problem details: the one shape of every error the API returns.
+
+Plain HTTP errors (404, 405, 413, 415, 500) use the type ``about:blank`` and the
+status phrase as title. Problems a client may want to branch on get their own
+type, a relative URI under ``/problems/`` that the docs blueprint dereferences to
+a short human-readable page, as RFC 9457 recommends.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from typing import Any
+
+from flask import Response, json
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+PROBLEM_TYPE_PREFIX = "/problems/"
+
+
+@dataclass(frozen=True, slots=True)
+class ProblemType:
+    """A documented problem type: its slug, title and what a client should do about it."""
+
+    slug: str
+    title: str
+    description: str
+
+    @property
+    def uri(self) -> str:
+        return PROBLEM_TYPE_PREFIX + self.slug
+
+
+VALIDATION = ProblemType(
+    "validation-error",
+    "Request validation failed",
+    "The body or the query parameters do not match the schema. The member `errors` maps "
+    "each offending field to its messages; fix them and send the request again.",
+)
+MALFORMED_BODY = ProblemType(
+    "malformed-body",
+    "Malformed request body",
+    "The body could not be decoded: invalid JSON (NaN and Infinity are not JSON), JSON nested "
+    "too deeply, or text that is not valid in the declared charset.",
+)
+INVALID_IDEMPOTENCY_KEY = ProblemType(
+    "invalid-idempotency-key",
+    "Invalid Idempotency-Key header",
+    "The Idempotency-Key header must hold 1 to 255 visible ASCII characters (a quoted "
+    "structured-field string is accepted too).",
+)
+IDEMPOTENCY_KEY_REUSED = ProblemType(
+    "idempotency-key-reused",
+    "Idempotency-Key reused with a different request",
+    "This Idempotency-Key was first sent with a different body. Use a fresh key for a new request.",
+)
+ARTICLE_NOT_DONE = ProblemType(
+    "article-not-done",
+    "The article's claims are not available",
+    "The article is still queued or running, or its extraction failed. Poll the article "
+    "(its `status`) and ask for the claims once it is `done`.",
+)
+EXTRACTION_FAILED = ProblemType(
+    "extraction-failed",
+    "Claim extraction failed",
+    "The worker could not extract claims from this article; `detail` says why. Failures the "
+    "service retries on its own (lost workers, timeouts, storage hiccups) are reported only "
+    "once the retries are used up. Submitting the article again queues a new attempt.",
+)
+STORAGE_UNAVAILABLE = ProblemType(
+    "storage-unavailable",
+    "Storage unavailable",
+    "The service cannot reach Redis right now. Retry after the number of seconds in Retry-After.",
+)
+NOT_READY = ProblemType(
+    "not-ready",
+    "Service not ready",
+    "Redis is unreachable or no extraction worker is alive: accepted articles would not be "
+    "processed. The member `checks` tells which.",
+)
+
+PROBLEM_TYPES: dict[str, ProblemType] = {
+    t.slug: t
+    for t in (
+        VALIDATION,
+        MALFORMED_BODY,
+        INVALID_IDEMPOTENCY_KEY,
+        IDEMPOTENCY_KEY_REUSED,
+        ARTICLE_NOT_DONE,
+        EXTRACTION_FAILED,
+        STORAGE_UNAVAILABLE,
+        NOT_READY,
+    )
+}
+
+
+def problem_body(
+    status: int,
+    problem_type: ProblemType | None = None,
+    detail: str | None = None,
+    **extensions: Any,
+) -> dict[str, Any]:
+    """The problem object itself, for responses and for embedding (a failed article)."""
+    body: dict[str, Any] = {
+        "type": problem_type.uri if problem_type else "about:blank",
+        "title": problem_type.title if problem_type else HTTPStatus(status).phrase,
+        "status": status,
+    }
+    if detail:
+        body["detail"] = detail
+    body.update(extensions)
+    return body
+
+
+def problem_response(body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+    """An ``application/problem+json`` response for a problem object."""
+    response = Response(json.dumps(body), status=body["status"], mimetype=PROBLEM_MEDIA_TYPE)
+    response.headers.update(headers or {})
+    return response
+
+
+@dataclass
+class ProblemError(Exception):
+    """Raised anywhere in a request; the app's error handler turns it into the response."""
+
+    status: int
+    problem_type: ProblemType | None = None
+    detail: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    extensions: dict[str, Any] = field(default_factory=dict)
+
+    def response(self) -> Response:
+        body = problem_body(self.status, self.problem_type, self.detail, **self.extensions)
+        return problem_response(body, self.headers)

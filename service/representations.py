@@ -1,0 +1,45 @@
+"""The JSON the API answers with for an article (POST, GET, /v1/extract share it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from service.store import DONE, FAILED, Article
+
+ARTICLES_PATH = "/v1/articles"
+
+
+def article_path(article_id: str) -> str:
+    return f"{ARTICLES_PATH}/{article_id}"
+
+
+def claims_path(article_id: str) -> str:
+    return f"{article_path(article_id)}/claims"
+
+
+def article_view(article: Article, result: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Status, timestamps and descriptive fields; the claims when done, the problem when failed.
+
+    The text itself is not echoed back: the client sent it, and it can be a megabyte.
+    """
+    view: dict[str, Any] = {
+        "id": article.id,
+        "status": article.status,
+        "extractor_version": article.extractor_version,
+        "created_at": article.created_at,
+        "started_at": article.started_at,
+        "finished_at": article.finished_at,
+        "attempts": article.attempts,
+        "language": article.language,
+        "title": article.title,
+        "url": article.url,
+        "publisher": article.publisher,
+        "published_at": article.published_at,
+        "metadata": article.metadata,
+        "links": {"self": article_path(article.id), "claims": claims_path(article.id)},
+    }
+    if article.status == DONE and result is not None:
+        view["claims"] = result["claims"]
+    if article.status == FAILED:
+        view["problem"] = article.problem
+    return view

@@ -1,0 +1,93 @@
+"""marshmallow schemas for what clients send: an article, and the claims query.
+
+Loading raises :class:`marshmallow.ValidationError`, which the app turns into a 422
+problem whose ``errors`` member lists the messages per field. Unknown fields are
+rejected so that a misspelt filter or field never silently does nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timezone
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate
+
+from workers.claims import CLAIM_TYPES
+
+SUPPORTED_LANGUAGES: tuple[str, ...] = ("en",)
+MAX_TITLE_CHARS = 1_000
+MAX_PUBLISHER_CHARS = 300
+MAX_URL_CHARS = 2_048
+MAX_METADATA_BYTES = 8_192
+MAX_CLAIMANT_FILTER_CHARS = 200
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 500
+
+# RFC 3339 section 5.6 date-time; Python's fromisoformat alone accepts more (dates, basic format).
+_RFC3339 = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})"
+)
+
+
+def _not_blank(value: str) -> None:
+    if not value.strip():
+        raise ValidationError("Must contain more than whitespace.")
+
+
+def _small_json(value: dict[str, Any]) -> None:
+    if len(json.dumps(value, separators=(",", ":"))) > MAX_METADATA_BYTES:
+        raise ValidationError(f"Must encode to at most {MAX_METADATA_BYTES} bytes of JSON.")
+
+
+class RFC3339DateTime(fields.AwareDateTime):
+    """An RFC 3339 timestamp with offset, normalised to UTC."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
+        if not isinstance(value, str) or not _RFC3339.fullmatch(value):
+            raise self.make_error("invalid", input=value, obj_type=self.OBJ_TYPE)
+        return super()._deserialize(value.upper(), attr, data, **kwargs).astimezone(timezone.utc)
+
+
+class ArticleSubmissionSchema(Schema):
+    """An article to extract claims from (the JSON body of POST /v1/articles and /v1/extract)."""
+
+    class Meta:
+        unknown = RAISE
+
+    text = fields.String(required=True, validate=_not_blank)
+    title = fields.String(allow_none=True, validate=validate.Length(max=MAX_TITLE_CHARS))
+    url = fields.URL(
+        allow_none=True,
+        schemes={"http", "https"},
+        require_tld=False,
+        validate=validate.Length(max=MAX_URL_CHARS),
+    )
+    publisher = fields.String(allow_none=True, validate=validate.Length(max=MAX_PUBLISHER_CHARS))
+    published_at = RFC3339DateTime(format="iso", allow_none=True)
+    language = fields.String(
+        load_default="en",
+        validate=validate.OneOf(SUPPORTED_LANGUAGES, error="Only {choices} is supported."),
+    )
+    metadata = fields.Dict(keys=fields.String(), allow_none=True, validate=_small_json)
+
+    @post_load
+    def _fill_absent(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        """Absent and null optional fields mean the same thing."""
+        for name in ("title", "url", "publisher", "published_at", "metadata"):
+            data.setdefault(name, None)
+        return data
+
+
+class ClaimsQuerySchema(Schema):
+    """Filters and page of GET /v1/articles/{id}/claims."""
+
+    class Meta:
+        unknown = RAISE
+
+    claimant = fields.String(validate=validate.Length(min=1, max=MAX_CLAIMANT_FILTER_CHARS))
+    type = fields.String(validate=validate.OneOf(CLAIM_TYPES))
+    min_checkworthiness = fields.Float(validate=validate.Range(0.0, 1.0))
+    limit = fields.Integer(load_default=DEFAULT_PAGE_SIZE, validate=validate.Range(1, MAX_PAGE_SIZE))
+    cursor = fields.String(validate=validate.Length(min=1, max=200))

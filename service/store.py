@@ -1,0 +1,373 @@
+"""All Redis access for articles, their extraction results and idempotency keys.
+
+Key layout (``{id}`` is the article id; every key of the service starts with ``claimwire:``):
+
+=====================================  ======  ==============================================
+key                                    type    content, lifetime
+=====================================  ======  ==============================================
+``claimwire:article:{id}``             hash    the article and its state: ``status``
+                                               (queued | running | done | failed), ``text``,
+                                               ``title``, ``url``, ``publisher``,
+                                               ``published_at``, ``language``, ``metadata``
+                                               (JSON), ``created_at``, ``started_at``,
+                                               ``finished_at``, ``extractor_version``,
+                                               ``attempts``, ``job_id`` (the RQ job that owns
+                                               it), ``problem`` (JSON, when failed). Expires
+                                               ``CLAIMWIRE_RESULT_TTL`` seconds after its last
+                                               change.
+``claimwire:result:{id}``              string  the extraction as served (JSON of
+                                               ``workers.claims.ExtractionSchema``); expires
+                                               ``CLAIMWIRE_RESULT_TTL`` seconds after it was
+                                               written, together with its article.
+``claimwire:idempotency:{sha256(k)}``  string  JSON ``{"article_id", "fingerprint"}`` for the
+                                               ``Idempotency-Key`` k; expires after 24 hours.
+``claimwire:events:{id}``              pubsub  channel, not a key: the new status is published
+                                               when an article ends ``done`` or ``failed``.
+``rq:*``                               (RQ)    the queue (``CLAIMWIRE_QUEUE``), its jobs,
+                                               registries and workers, owned by RQ.
+=====================================  ======  ==============================================
+
+The article id is derived from what the extraction depends on (the text, the publication
+time and ``EXTRACTOR_VERSION``), so the same article always gets the same id and a new
+extractor version gets fresh results. Every write that touches more than one field or key
+runs in one MULTI transaction, guarded by WATCH where it depends on what it read: nothing
+is ever half-written, and a worker whose job was superseded (article deleted or submitted
+anew) cannot overwrite the newer state.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Protocol
+
+from redis import Redis
+from redis.client import Pipeline
+from redis.exceptions import WatchError
+
+from workers.version import EXTRACTOR_VERSION
+
+KEY_PREFIX = "claimwire:"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+IDEMPOTENCY_TTL = 24 * 3600
+MAX_OPTIMISTIC_RETRIES = 20
+
+QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+STATUSES: tuple[str, ...] = (QUEUED, RUNNING, DONE, FAILED)
+PENDING: tuple[str, ...] = (QUEUED, RUNNING)
+SETTLED: tuple[str, ...] = (DONE, FAILED)
+
+_JSON_FIELDS = ("metadata", "problem")
+_INT_FIELDS = ("attempts",)
+
+
+def connect(redis_url: str | None) -> Redis:
+    """A Redis client for the service (bytes in and out, as RQ requires)."""
+    return Redis.from_url(
+        redis_url or DEFAULT_REDIS_URL,
+        socket_connect_timeout=5,
+        socket_timeout=30,
+        health_check_interval=30,
+    )
+
+
+def article_key(article_id: str) -> str:
+    return f"{KEY_PREFIX}article:{article_id}"
+
+
+def result_key(article_id: str) -> str:
+    return f"{KEY_PREFIX}result:{article_id}"
+
+
+def idempotency_key(key: str) -> str:
+    return f"{KEY_PREFIX}idempotency:{hashlib.sha256(key.encode()).hexdigest()}"
+
+
+def events_channel(article_id: str) -> str:
+    return f"{KEY_PREFIX}events:{article_id}"
+
+
+def now_rfc3339() -> str:
+    """The current UTC time as RFC 3339 with milliseconds, e.g. ``2025-01-02T03:04:05.678Z``."""
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def rfc3339(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def derive_article_id(text: str, published_at: datetime | None) -> str:
+    """Same text, publication time and extractor version: same id (and same cached claims)."""
+    stamp = rfc3339(published_at) if published_at else ""
+    digest = hashlib.sha256(f"{EXTRACTOR_VERSION}\n{stamp}\n{text}".encode())
+    return digest.hexdigest()[:32]
+
+
+@dataclass(slots=True)
+class Article:
+    """An article as stored, with the state of its extraction."""
+
+    id: str
+    status: str
+    text: str
+    language: str
+    extractor_version: str
+    created_at: str
+    job_id: str
+    attempts: int = 0
+    title: str | None = None
+    url: str | None = None
+    publisher: str | None = None
+    published_at: str | None = None
+    metadata: dict[str, Any] | None = None
+    started_at: str | None = None
+    finished_at: str | None = None
+    problem: dict[str, Any] | None = None
+
+    @property
+    def published_datetime(self) -> datetime | None:
+        return datetime.fromisoformat(self.published_at) if self.published_at else None
+
+    @classmethod
+    def from_hash(cls, raw: dict[bytes, bytes]) -> Article:
+        fields_: dict[str, Any] = {k.decode(): v.decode() for k, v in raw.items()}
+        for name in _JSON_FIELDS:
+            if name in fields_:
+                fields_[name] = json.loads(fields_[name])
+        for name in _INT_FIELDS:
+            if name in fields_:
+                fields_[name] = int(fields_[name])
+        known = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in fields_.items() if k in known})
+
+    def to_hash(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for name in self.__dataclass_fields__:
+            value = getattr(self, name)
+            if value is None:
+                continue
+            out[name] = json.dumps(value) if name in _JSON_FIELDS else str(value)
+        return out
+
+
+@dataclass(slots=True)
+class Submission:
+    """What a submission led to: the article, with its cached result when done."""
+
+    article: Article
+    result: dict[str, Any] | None = None
+
+
+class JobQueue(Protocol):
+    """Where extractions are queued (:class:`service.queueing.ExtractionJobs`)."""
+
+    def enqueue(self, pipeline: Pipeline, article_id: str) -> str:
+        """Queue the article's extraction inside ``pipeline``'s transaction; return the job id."""
+
+    def is_alive(self, job_id: str) -> bool:
+        """Whether the job may still run (it is neither gone nor ended)."""
+
+
+class IdempotencyKeyReused(Exception):
+    """The Idempotency-Key was first used with a different request."""
+
+
+@dataclass
+class ArticleStore:
+    """Reads and writes articles and results; the only module that knows the key layout."""
+
+    redis: Redis
+    result_ttl: int
+
+    # --- reads -------------------------------------------------------------------------
+
+    def get(self, article_id: str) -> Article | None:
+        raw = self.redis.hgetall(article_key(article_id))
+        return Article.from_hash(raw) if raw else None
+
+    def get_result(self, article_id: str) -> dict[str, Any] | None:
+        raw = self.redis.get(result_key(article_id))
+        return json.loads(raw) if raw else None
+
+    def wait_until_settled(self, article_id: str, timeout: float) -> Article | None:
+        """The article once ``done`` or ``failed``, or as it is after ``timeout`` seconds.
+
+        Subscribes to the article's channel before reading, so a transition that lands
+        between the read and the wait still wakes us up.
+        """
+        deadline = time.monotonic() + timeout
+        with self.redis.pubsub(ignore_subscribe_messages=True) as pubsub:
+            pubsub.subscribe(events_channel(article_id))
+            while True:
+                article = self.get(article_id)
+                remaining = deadline - time.monotonic()
+                if article is None or article.status in SETTLED or remaining <= 0:
+                    return article
+                pubsub.get_message(timeout=remaining)
+
+    # --- submission --------------------------------------------------------------------
+
+    def submit(self, fields_: dict[str, Any], jobs: JobQueue, idempotency: str | None = None) -> Submission:
+        """Store an article and queue its extraction, unless it is already done or pending.
+
+        ``fields_`` is a loaded :class:`~service.schemas.ArticleSubmissionSchema`. The job
+        is queued in the same transaction that stores the article. An article pending on a
+        job that is gone or ended (lost by some failure) is queued again. With an
+        ``idempotency`` key, a repeat of the same request answers with the article's
+        current state and never queues again, and the same key with a different request
+        raises :class:`IdempotencyKeyReused`.
+        """
+        article_id = derive_article_id(fields_["text"], fields_.get("published_at"))
+        fingerprint = _fingerprint(fields_)
+        idem_key = idempotency_key(idempotency) if idempotency is not None else None
+        akey, rkey = article_key(article_id), result_key(article_id)
+        for _ in range(MAX_OPTIMISTIC_RETRIES):
+            with self.redis.pipeline() as pipe:
+                try:
+                    pipe.watch(akey, rkey, *([idem_key] if idem_key else []))
+                    replay = False
+                    if idem_key:
+                        seen = pipe.get(idem_key)
+                        if seen is not None:
+                            if json.loads(seen)["fingerprint"] != fingerprint:
+                                raise IdempotencyKeyReused(idempotency)
+                            replay = True
+                    raw = pipe.hgetall(akey)
+                    current = Article.from_hash(raw) if raw else None
+                    result = pipe.get(rkey) if current and current.status == DONE else None
+                    keep = current is not None and (
+                        (current.status in PENDING and jobs.is_alive(current.job_id))
+                        or (current.status == DONE and result is not None)
+                        or (current.status == FAILED and replay)
+                    )
+                    pipe.multi()
+                    if idem_key and not replay:
+                        record = {"article_id": article_id, "fingerprint": fingerprint}
+                        pipe.set(idem_key, json.dumps(record), ex=IDEMPOTENCY_TTL)
+                    if keep:
+                        pipe.execute()
+                        return Submission(current, json.loads(result) if result else None)
+                    job_id = jobs.enqueue(pipe, article_id)
+                    article = _new_article(article_id, fields_, job_id)
+                    pipe.delete(akey, rkey)
+                    pipe.hset(akey, mapping=article.to_hash())
+                    pipe.expire(akey, self.result_ttl)
+                    pipe.execute()
+                    return Submission(article)
+                except WatchError:
+                    continue
+        raise WatchError(f"article {article_id}: too much contention")
+
+    def delete(self, article_id: str) -> bool:
+        """Remove the article and its cached result; False when there was no such article."""
+        with self.redis.pipeline() as pipe:
+            pipe.delete(article_key(article_id))
+            pipe.delete(result_key(article_id))
+            removed, _ = pipe.execute()
+        return bool(removed)
+
+    # --- transitions made by the worker --------------------------------------------------
+
+    def start(self, article_id: str, job_id: str | None) -> Article | None:
+        """Mark the article running for this job; None when the job no longer owns it."""
+
+        def apply(pipe: Pipeline, article: Article) -> None:
+            key = article_key(article_id)
+            pipe.hset(key, mapping={"status": RUNNING, "started_at": now_rfc3339()})
+            pipe.hdel(key, "finished_at", "problem")
+            pipe.hincrby(key, "attempts", 1)
+            pipe.expire(key, self.result_ttl)
+
+        return self._transition(article_id, job_id, apply)
+
+    def finish(self, article_id: str, job_id: str | None, extraction: dict[str, Any]) -> bool:
+        """Cache the extraction and mark the article done, in one transaction."""
+
+        def apply(pipe: Pipeline, article: Article) -> None:
+            key = article_key(article_id)
+            pipe.set(result_key(article_id), json.dumps(extraction), ex=self.result_ttl)
+            pipe.hset(key, mapping={"status": DONE, "finished_at": now_rfc3339()})
+            pipe.hdel(key, "problem")
+            pipe.expire(key, self.result_ttl)
+            pipe.publish(events_channel(article_id), DONE)
+
+        return self._transition(article_id, job_id, apply) is not None
+
+    def fail(self, article_id: str, job_id: str | None, problem: dict[str, Any]) -> bool:
+        """Mark the article failed with a problem object saying why."""
+
+        def apply(pipe: Pipeline, article: Article) -> None:
+            key = article_key(article_id)
+            fields_ = {"status": FAILED, "finished_at": now_rfc3339(), "problem": json.dumps(problem)}
+            pipe.hset(key, mapping=fields_)
+            pipe.expire(key, self.result_ttl)
+            pipe.publish(events_channel(article_id), FAILED)
+
+        return self._transition(article_id, job_id, apply) is not None
+
+    def requeue(self, article_id: str, job_id: str | None) -> bool:
+        """Back to queued: the job failed in a way RQ retries."""
+
+        def apply(pipe: Pipeline, article: Article) -> None:
+            key = article_key(article_id)
+            pipe.hset(key, "status", QUEUED)
+            pipe.hdel(key, "started_at")
+            pipe.expire(key, self.result_ttl)
+
+        return self._transition(article_id, job_id, apply) is not None
+
+    def _transition(
+        self,
+        article_id: str,
+        job_id: str | None,
+        apply: Callable[[Pipeline, Article], None],
+    ) -> Article | None:
+        """Run ``apply`` in a transaction if the article is pending and owned by ``job_id``."""
+        key = article_key(article_id)
+        for _ in range(MAX_OPTIMISTIC_RETRIES):
+            with self.redis.pipeline() as pipe:
+                try:
+                    pipe.watch(key)
+                    raw = pipe.hgetall(key)
+                    article = Article.from_hash(raw) if raw else None
+                    if (
+                        article is None
+                        or article.status not in PENDING
+                        or (job_id is not None and article.job_id != job_id)
+                    ):
+                        return None
+                    pipe.multi()
+                    apply(pipe, article)
+                    pipe.execute()
+                    return article
+                except WatchError:
+                    continue
+        raise WatchError(f"article {article_id}: too much contention")
+
+
+def _new_article(article_id: str, fields_: dict[str, Any], job_id: str) -> Article:
+    published_at = fields_.get("published_at")
+    return Article(
+        id=article_id,
+        status=QUEUED,
+        text=fields_["text"],
+        language=fields_["language"],
+        extractor_version=EXTRACTOR_VERSION,
+        created_at=now_rfc3339(),
+        job_id=job_id,
+        title=fields_.get("title"),
+        url=fields_.get("url"),
+        publisher=fields_.get("publisher"),
+        published_at=rfc3339(published_at) if published_at else None,
+        metadata=fields_.get("metadata"),
+    )
+
+
+def _fingerprint(fields_: dict[str, Any]) -> str:
+    """A digest of the whole request, to tell a replay from a reused Idempotency-Key."""
+    canonical = json.dumps(fields_, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
