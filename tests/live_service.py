@@ -1,0 +1,149 @@
+"""Helpers for tests that run ``claimwire`` commands as real processes and talk HTTP to them.
+
+Import the ``served`` fixture from here: a ready ``claimwire serve``, stopped at teardown
+with everything it started.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+import requests
+
+from openapi_check import check_requests_response
+from service.embedded_redis import free_port
+
+CLAIMWIRE = str(Path(sys.executable).with_name("claimwire"))  # the installed console script
+HTTP_TIMEOUT = 10.0
+SERVE_READY_TIMEOUT = 90.0
+SERVE_STOP_TIMEOUT = 60.0
+REAP_TIMEOUT = 10.0
+
+
+def claimwire(*args: str) -> list[str]:
+    return [CLAIMWIRE, *args]
+
+
+def log_tail(path: Path, chars: int = 3000) -> str:
+    return path.read_text(encoding="utf-8", errors="replace")[-chars:] if path.exists() else "(no log)"
+
+
+def poll(
+    fetch: Callable[[], Any],
+    done: Callable[[Any], bool],
+    timeout: float,
+    what: str,
+    process: subprocess.Popen[bytes] | None = None,
+    log: Path | None = None,
+    interval: float = 0.1,
+) -> Any:
+    """Call ``fetch`` until ``done(result)``; fail after ``timeout`` s or as soon as ``process`` exits.
+
+    A connection refused while a server is starting counts as not done yet.
+    """
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise AssertionError(f"the process exited ({process.returncode}) before {what}:\n{log_tail(log) if log else ''}")
+        try:
+            last = fetch()
+        except requests.ConnectionError as exc:
+            last = exc
+        else:
+            if done(last):
+                return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}; last: {last!r}\n{log_tail(log) if log else ''}")
+
+
+def get(session: requests.Session, url: str, **kwargs: Any) -> requests.Response:
+    """A GET whose response is checked against openapi.yaml."""
+    kwargs.setdefault("timeout", HTTP_TIMEOUT)
+    response = session.get(url, **kwargs)
+    check_requests_response(response)
+    return response
+
+
+def post(session: requests.Session, url: str, **kwargs: Any) -> requests.Response:
+    """A POST whose response is checked against openapi.yaml."""
+    kwargs.setdefault("timeout", HTTP_TIMEOUT)
+    response = session.post(url, **kwargs)
+    check_requests_response(response)
+    return response
+
+
+class Served:
+    """A ``claimwire serve`` process and the processes it started."""
+
+    def __init__(self, process: subprocess.Popen[bytes], url: str, log: Path) -> None:
+        self.process, self.url, self.log = process, url, log
+
+    def descendants(self) -> list[psutil.Process]:
+        try:
+            return psutil.Process(self.process.pid).children(recursive=True)
+        except psutil.NoSuchProcess:
+            return []
+
+    def children_running(self, role: str) -> list[psutil.Process]:
+        """Direct children running ``role``: a claimwire subcommand ("worker", "api") or "redis-server"."""
+        found = []
+        for child in psutil.Process(self.process.pid).children():
+            try:
+                if child.name() == role or role in child.cmdline()[1:]:
+                    found.append(child)
+            except psutil.NoSuchProcess:
+                continue
+        return found
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[Served]:
+    """``claimwire serve`` without REDIS_URL, one worker, one API process, on a free port; ready."""
+    port = free_port()
+    log = tmp_path / "serve.log"
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    env.update(CLAIMWIRE_DATA_DIR=str(tmp_path / "data"), CLAIMWIRE_API_PROCESSES="1", PYTHONUNBUFFERED="1")
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            claimwire("serve", "--port", str(port), "--workers", "1"),
+            env=env,
+            cwd=tmp_path,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    service = Served(process, f"http://127.0.0.1:{port}", log)
+    started: list[psutil.Process] = []
+    try:
+        poll(
+            lambda: requests.get(f"{service.url}/readyz", timeout=2),
+            lambda r: r.status_code == 200,
+            SERVE_READY_TIMEOUT,
+            "readiness of the served API",
+            process,
+            log,
+        )
+        started = service.descendants()
+        yield service
+    finally:
+        leftovers = started + service.descendants()
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(SERVE_STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(REAP_TIMEOUT)
+        for leftover in leftovers:
+            try:
+                leftover.kill()
+            except psutil.NoSuchProcess:
+                pass
