@@ -1,0 +1,18 @@
+# The Claimwire image: one image for the API (`claimwire api`) and the workers (`claimwire worker`).
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /app
+COPY pyproject.toml openapi.yaml ./
+COPY service ./service
+COPY workers ./workers
+RUN pip install . \
+    && useradd --create-home --uid 10001 claimwire
+
+USER claimwire
+EXPOSE 8000
+CMD ["claimwire", "api", "--host", "0.0.0.0", "--port", "8000"]
