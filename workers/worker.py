@@ -21,14 +21,18 @@ from service.store import connect
 from workers.jobs import record_horse_death
 from workers.liveness import Liveness
 from workers.pipeline import get_extractor
+from workers.timeouts import RepeatingDeathPenalty
 
 
 class ExtractionWorker(Worker):
     """An RQ worker whose job heartbeats outlive the monitoring interval by a set grace.
 
     RQ's own grace is a fixed 60 seconds, which would make a dead worker's job linger
-    for over a minute whatever the configuration says.
+    for over a minute whatever the configuration says. Job timeouts use
+    :class:`workers.timeouts.RepeatingDeathPenalty`.
     """
+
+    death_penalty_class = RepeatingDeathPenalty
 
     def __init__(self, *args: Any, heartbeat_grace: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
