@@ -117,8 +117,8 @@ def verb_rules(doc: Doc, quotes: QuoteIndex, lexicon: CueLexicon) -> Iterator[Ca
         frame, comp = frame_key(verb, source is not None)
         if comp is None or not lexicon.is_cue(lemma, frame):
             continue
-        if frame.startswith("after") and head is None:
-            continue
+        if head is None and (frame.startswith("after") or quotes.at(verb.idx)):
+            continue  # a sourceless cue inside a quotation is the quoted speaker's own wording
         content = shape(text, _content(verb, frame, comp, head, lexicon, quotes), quotes)
         if content is None or (source and source[0] < content[1] and content[0] < source[1]):
             continue
@@ -180,14 +180,15 @@ def colons(doc: Doc, quotes: QuoteIndex) -> Iterator[Candidate]:
                         (sent.start_char, sent.end_char), "colon")
 
 
-def _attributed_outside(sent: SpacySpan, start: int, end: int) -> bool:
-    """Whether a sentence has a speech verb with a subject outside the quote at [start, end)."""
+def _attributed_outside(span: SpacySpan, since: int, until: int) -> bool:
+    """Whether the sentences of ``span`` have, in [since, until) and outside it, a speech verb with a subject."""
+    tokens = span.doc[span[0].sent.start:span[-1].sent.end]
     return any(tok.pos_ == "VERB" and tok.lemma_.lower() in STANCE_OF and subject_of(tok) is not None
-               for tok in sent if not start <= tok.idx < end)
+               for tok in tokens if since <= tok.idx < until and not span.start_char <= tok.idx < span.end_char)
 
 
 def quote_speakers(doc: Doc, quotes: QuoteIndex, covered: list[Candidate]) -> Iterator[Candidate]:
-    """Quotes no other rule explained, with a speech verb and speaker in the same sentence."""
+    """Quotes no other rule explained, with a speech verb and speaker in the sentences they span."""
     taken = [(c.start, c.end) for c in covered]
     for q in quotes.quotes:
         if any(s <= q.start < e or s < q.end <= e for s, e in taken):
@@ -195,46 +196,80 @@ def quote_speakers(doc: Doc, quotes: QuoteIndex, covered: list[Candidate]) -> It
         span = doc.char_span(q.start, q.end, alignment_mode="expand")
         if span is None or len(span) < 4:
             continue
-        sent = span[0].sent
-        outside = [t for t in sent if not (q.start <= t.idx < q.end)]
+        first, last = span[0].sent, span[-1].sent
+        outside = [t for t in first if not (q.start <= t.idx < q.end)]
         verb = next((t for t in outside if t.pos_ == "VERB" and t.lemma_.lower() in STANCE_OF
                      and subject_of(t) is not None), None)
         if verb is None:
             continue
         source, head = source_of(verb)
         yield Candidate([(q.start, q.end)], _cue_span(verb), verb.lemma_.lower(), source, head,
-                        (sent.start_char, sent.end_char), "quote")
+                        (first.start_char, last.end_char), "quote")
+
+
+# A quote shorter than this is a title or a scare-quoted phrase, not more of what was said.
+_MIN_CONTINUATION_TOKENS = 4
+_SENTENCE_END = ".!?:;”’\"'»"
+
+
+def _stands_alone(text: str, start: int, end: int) -> bool:
+    """A quote that is a sentence of its own: it opens a sentence or line, and prose does not run on after it."""
+    before = text[text.rfind("\n", 0, start) + 1:start].strip()
+    if before and before[-1] not in _SENTENCE_END:
+        return False
+    after = text[end:_paragraph_end(text, end)].strip()
+    return not after or after[0].isupper() or after[0] in "“\"‘«(["
+
+
+def _attribution_end(claim: Candidate) -> int:
+    return max([claim.end] + [span[1] for span in (claim.cue, claim.source) if span is not None])
+
+
+def _paragraph_end(text: str, pos: int) -> int:
+    end = text.find("\n", pos)
+    return len(text) if end < 0 else end
+
+
+def _follows(text: str, prev: Candidate, start: int) -> bool:
+    """Between ``prev``'s attribution and ``start`` lie only the rest of its sentence and blank lines."""
+    after = _attribution_end(prev)
+    gap = text[after:start]
+    head, _, tail = gap.partition("\n")
+    if tail.strip():
+        return False  # other text opens the quote's paragraph
+    words = [i for i, ch in enumerate(head) if ch.isalnum()]
+    return not words or after + words[-1] < prev.sentence[1]
 
 
 def continuations(doc: Doc, quotes: QuoteIndex, claims: list[Candidate]) -> None:
-    """Append to an attributed quote the quotes that carry it on.
+    """Append to a quoted claim the quotes that carry it on.
 
     A quote continues the claim before it when it opens a new paragraph after an
-    unclosed one, or when it fills its own sentence and directly follows that claim's
-    sentence with no attribution of its own ("“...,” she said. “...”").
+    unclosed one, or when it stands as a sentence or paragraph of its own right after
+    that claim's sentence and has no attribution of its own ("“...,” she said. “...”").
     """
-    if not claims:
-        return
     starts = sorted(claims, key=lambda c: c.start)
     taken = [(c.start, c.end) for c in starts]
+    text = quotes.text
     for q in quotes.quotes:
         if any(s <= q.start < e for s, e in taken):
             continue
         prev = None
         for c in starts:
-            if c.end <= q.start:
-                prev = c
-            else:
+            if c.end > q.start:
                 break
-        if prev is None or not quotes.within(prev.start, prev.end):
-            continue
-        gap = quotes.text[max(prev.end, prev.sentence[1] if prev.sentence[1] <= q.start else prev.end):q.start]
+            prev = c
+        last_quote = quotes.at(prev.end - 1) if prev is not None else None
+        if last_quote is None or last_quote.end != prev.end:
+            continue  # the claim before does not end in a quotation
         span = doc.char_span(q.start, q.end, alignment_mode="expand")
         if span is None:
             continue
-        sent = span[0].sent
-        fills_sentence = (q.end - q.start) >= 0.8 * (sent.end_char - sent.start_char)
-        adjacent = len(gap.strip()) == 0 and prev.sentence[1] <= q.start
-        if q.continues_previous or (fills_sentence and adjacent and not _attributed_outside(sent, q.start, q.end)):
+        if q.continues_previous or (
+            len(span) >= _MIN_CONTINUATION_TOKENS
+            and _stands_alone(text, q.start, q.end)
+            and _follows(text, prev, q.start)
+            and not _attributed_outside(span, _attribution_end(prev), _paragraph_end(text, q.end))
+        ):
             prev.parts.append((q.start, q.end))
             taken.append((q.start, q.end))
