@@ -38,14 +38,25 @@ def _agent(verb: Token) -> Token | None:
     return None
 
 
-def subject_of(verb: Token, depth: int = 3) -> Token | None:
+def _governing_verb(verb: Token) -> Token | None:
+    """The verb a participle or coordinated verb hangs from: "..., adding that", "after telling them that"."""
+    head = verb.head
+    if verb.dep_ == "pcomp" and head.dep_ == "prep":
+        head = head.head
+    elif verb.dep_ not in _INHERITING:
+        return None
+    return head if head is not verb and head.pos_ in ("VERB", "AUX") else None
+
+
+def subject_of(verb: Token, depth: int = 3, inherited: bool = False) -> Token | None:
     """The subject head of a cue verb; passives give their agent ("by police") or none.
 
-    Participles and coordinated verbs ("..., adding that", "claimed ... and said")
-    take the subject of the verb they hang from.
+    Participles and coordinated verbs ("..., adding that", "claimed ... and said",
+    "was booed after telling them that") take the subject of the verb they hang from,
+    where a passive subject is the one who acts.
     """
     for child in verb.children:
-        if child.dep_ in _SUBJECTS:
+        if child.dep_ in _SUBJECTS or (inherited and child.dep_ == "nsubjpass"):
             return child
         if child.dep_ == "nsubjpass":
             return _agent(verb)
@@ -54,6 +65,5 @@ def subject_of(verb: Token, depth: int = 3) -> Token | None:
         return agent
     if verb.dep_ == "acl" and verb.head.pos_ in ("NOUN", "PROPN", "PRON"):
         return verb.head  # "voters saying ...", "a statement calling for ..."
-    if depth and verb.dep_ in _INHERITING and verb.head is not verb and verb.head.pos_ in ("VERB", "AUX"):
-        return subject_of(verb.head, depth - 1)
-    return None
+    governing = _governing_verb(verb) if depth else None
+    return subject_of(governing, depth - 1, inherited=True) if governing is not None else None
