@@ -46,6 +46,15 @@ class QuoteIndex:
             return self.quotes[i]
         return None
 
+    def ending_before(self, pos: int, within: int) -> Quote | None:
+        """The last quotation that ends before ``pos``, by at most ``within`` characters."""
+        i = bisect_right(self._starts, pos) - 1
+        if i >= 0 and self.quotes[i].end > pos:
+            i -= 1
+        if i >= 0 and pos - self.quotes[i].end <= within:
+            return self.quotes[i]
+        return None
+
     def within(self, start: int, end: int) -> list[Quote]:
         i = max(0, bisect_right(self._starts, start) - 1)
         found = []

@@ -22,9 +22,11 @@ from workers.pipeline.contents import QuoteIndex, shape, subtree_span
 from workers.pipeline.cues import STANCE_OF, verb_group
 from workers.pipeline.frames import frame_of
 from workers.pipeline.lexicon import CueLexicon
-from workers.pipeline.sources import mention_span, subject_of
+from workers.pipeline.sources import mention_span, speaker_beside_quote, subject_of
 
 _SOURCE_POS = ("PROPN", "PRON", "NOUN", "NUM", "X")
+# How far (characters) a cue may sit after a quote to take its speaker from between them.
+_SPEAKER_REACH = 80
 
 
 def _cue_span(verb: Token) -> CharSpan:
@@ -37,8 +39,16 @@ def _sentence(token: Token) -> CharSpan:
     return sent.start_char, sent.end_char
 
 
-def source_of(verb: Token) -> tuple[CharSpan | None, Token | None]:
+def source_of(verb: Token, quotes: QuoteIndex) -> tuple[CharSpan | None, Token | None]:
+    """The claimant mention of a cue verb and its head token, or (None, None)."""
     head = subject_of(verb)
+    if not quotes.at(verb.idx):
+        quote = quotes.ending_before(verb.idx, _SPEAKER_REACH)
+        if quote is not None and (head is None or quotes.at(head.idx)):
+            beside = speaker_beside_quote(verb, quote.end)
+            if beside is not None:
+                start, end = mention_span(beside)
+                return (max(start, quote.end), end), beside
     if head is None or head.pos_ not in _SOURCE_POS or head.dep_ == "expl" or head.ent_type_ in ("TIME", "DATE"):
         return None, None
     return mention_span(head), head
@@ -113,12 +123,15 @@ def verb_rules(doc: Doc, quotes: QuoteIndex, lexicon: CueLexicon) -> Iterator[Ca
         lemma = verb.lemma_.lower()
         if lemma == "accord":  # "according to" has a rule of its own
             continue
-        source, head = source_of(verb)
+        source, head = source_of(verb, quotes)
         frame, comp = frame_key(verb, source is not None)
         if comp is None or not lexicon.is_cue(lemma, frame):
             continue
-        if head is None and (frame.startswith("after") or quotes.at(verb.idx)):
-            continue  # a sourceless cue inside a quotation is the quoted speaker's own wording
+        if frame.startswith("after") and head is None:
+            continue
+        quoted = quotes.at(verb.idx)
+        if quoted is not None and (head is None or quoted.closed):
+            continue  # a cue inside a quotation is the quoted speaker's own wording
         content = shape(text, _content(verb, frame, comp, head, lexicon, quotes), quotes)
         if content is None or (source and source[0] < content[1] and content[0] < source[1]):
             continue
@@ -202,7 +215,7 @@ def quote_speakers(doc: Doc, quotes: QuoteIndex, covered: list[Candidate]) -> It
                      and subject_of(t) is not None), None)
         if verb is None:
             continue
-        source, head = source_of(verb)
+        source, head = source_of(verb, quotes)
         yield Candidate([(q.start, q.end)], _cue_span(verb), verb.lemma_.lower(), source, head,
                         (first.start_char, last.end_char), "quote")
 

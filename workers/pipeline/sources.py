@@ -7,6 +7,9 @@ from spacy.tokens import Token
 from workers.pipeline.candidates import CharSpan
 
 _SUBJECTS = ("nsubj", "csubj")
+_NOMINAL = ("PROPN", "NOUN", "PRON")
+# Longest speaker phrase read off the surface next to a quote ("Ramos, 58," / "retired neurosurgeon Ben Carson").
+_MAX_BESIDE_TOKENS = 8
 _INHERITING = ("conj", "advcl", "xcomp")
 # Clauses that follow a speaker's name but are not part of the mention.
 _DROP = ("relcl", "acl", "punct", "cc", "conj", "advcl", "prep")
@@ -67,3 +70,39 @@ def subject_of(verb: Token, depth: int = 3, inherited: bool = False) -> Token | 
         return verb.head  # "voters saying ...", "a statement calling for ..."
     governing = _governing_verb(verb) if depth else None
     return subject_of(governing, depth - 1, inherited=True) if governing is not None else None
+
+
+def _clause(token: Token) -> bool:
+    """A verb that starts a clause, unlike a participle inside a noun phrase ("retired neurosurgeon")."""
+    return token.pos_ in ("VERB", "AUX") and token.dep_ not in ("amod", "compound")
+
+
+def speaker_beside_quote(verb: Token, quote_end: int) -> Token | None:
+    """The speaker between a quote and its cue, or right after the cue, read off the surface.
+
+    The parser often takes a quote's first word for the subject ("“We were wrong,” Ramos,
+    58, told AFP": subject "We") or finds none ("“...,” said retired neurosurgeon Ben
+    Carson, asked about ..."). Returns the head of the first nominal phrase there.
+    """
+    doc = verb.doc
+    first = verb.i
+    while first > 0 and doc[first - 1].idx >= quote_end:
+        first -= 1
+    before = [t for t in doc[first:verb.i] if not (t.is_punct or t.is_space)]
+    if before:
+        window = doc[first:verb.i]
+    else:
+        end = verb.i + 1
+        while end < len(doc) and end - verb.i <= _MAX_BESIDE_TOKENS and not doc[end].is_punct and not _clause(doc[end]):
+            end += 1
+        window = doc[verb.i + 1:end]
+    run = []
+    for tok in window:
+        if tok.is_punct and run:
+            break
+        if not tok.is_punct:
+            run.append(tok)
+    if not 0 < len(run) <= _MAX_BESIDE_TOKENS or any(_clause(t) for t in run):
+        return None
+    heads = [t for t in run if t.pos_ in _NOMINAL]
+    return heads[-1] if heads else None

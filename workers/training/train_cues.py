@@ -16,10 +16,12 @@ import json
 from collections import defaultdict
 from pathlib import Path
 
+from workers.pipeline.contents import QuoteIndex
 from workers.pipeline.cues import hand_prior
 from workers.pipeline.lexicon import LEXICON_PATH, CueLexicon
 from workers.pipeline.model import load_nlp
 from workers.pipeline.parse import parse_many
+from workers.pipeline.quotes import find_quotes
 from workers.pipeline.rules import frame_key, source_of
 from workers.training.split import split
 
@@ -32,6 +34,7 @@ def count_frames(docs: list[dict]) -> tuple[Counts, list[tuple[str, str, bool]]]
     counts: Counts = defaultdict(lambda: defaultdict(lambda: [0, 0]))
     observations: list[tuple[str, str, bool]] = []
     for gold, doc in zip(docs, parse_many(load_nlp(), (d["text"] for d in docs))):
+        quotes = QuoteIndex(gold["text"], find_quotes(gold["text"]))
         cue_chars = set()
         for att in gold["attributions"]:
             if att.get("cue"):
@@ -39,7 +42,7 @@ def count_frames(docs: list[dict]) -> tuple[Counts, list[tuple[str, str, bool]]]
         for tok in doc:
             if tok.pos_ != "VERB":
                 continue
-            source, _ = source_of(tok)
+            source, _ = source_of(tok, quotes)
             frame, comp = frame_key(tok, source is not None)
             if comp is None:
                 continue
