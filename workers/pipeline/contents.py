@@ -15,7 +15,7 @@ from workers.pipeline.candidates import CharSpan
 from workers.pipeline.quotes import Quote
 
 _EDGE = " \t\r\n,;:.—–-"
-_QUOTE_CHARS = "“”„«»\"‘’'`"
+QUOTE_MARKS = "“”„«»\"‘’'`"
 
 
 def subtree_span(token: Token, stop: set[int] | None = None) -> CharSpan:
@@ -81,7 +81,7 @@ def shape(text: str, span: CharSpan, quotes: QuoteIndex) -> CharSpan | None:
     last = quotes.at(end - 1)
     if last is not None and end < last.end:
         end = last.end
-    elif end < len(text) and text[end] in _QUOTE_CHARS and quotes.at(end):
+    elif end < len(text) and text[end] in QUOTE_MARKS and quotes.at(end):
         end = quotes.at(end).end
     while end > start and text[end - 1] in " \t\r\n":
         end -= 1

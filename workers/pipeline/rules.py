@@ -18,7 +18,7 @@ from spacy.tokens import Doc, Token
 from spacy.tokens import Span as SpacySpan
 
 from workers.pipeline.candidates import Candidate, CharSpan
-from workers.pipeline.contents import QuoteIndex, shape, subtree_span
+from workers.pipeline.contents import QUOTE_MARKS, QuoteIndex, shape, subtree_span
 from workers.pipeline.cues import STANCE_OF, verb_group
 from workers.pipeline.frames import frame_of
 from workers.pipeline.lexicon import CueLexicon
@@ -201,7 +201,11 @@ def _attributed_outside(span: SpacySpan, since: int, until: int) -> bool:
 
 
 def quote_speakers(doc: Doc, quotes: QuoteIndex, covered: list[Candidate]) -> Iterator[Candidate]:
-    """Quotes no other rule explained, with a speech verb and speaker in the sentences they span."""
+    """Quotes no other rule explained, with a speech verb and speaker in their sentence.
+
+    A quote that ends with a full stop ends its sentence: a verb after it (often in the
+    same parsed sentence when the parser misses the boundary) belongs to the next one.
+    """
     taken = [(c.start, c.end) for c in covered]
     for q in quotes.quotes:
         if any(s <= q.start < e or s < q.end <= e for s, e in taken):
@@ -210,7 +214,8 @@ def quote_speakers(doc: Doc, quotes: QuoteIndex, covered: list[Candidate]) -> It
         if span is None or len(span) < 4:
             continue
         first, last = span[0].sent, span[-1].sent
-        outside = [t for t in first if not (q.start <= t.idx < q.end)]
+        ends_sentence = quotes.text[q.start:q.end].rstrip(QUOTE_MARKS).endswith(".")
+        outside = [t for t in first if t.idx < q.start or (t.idx >= q.end and not ends_sentence)]
         verb = next((t for t in outside if t.pos_ == "VERB" and t.lemma_.lower() in STANCE_OF
                      and subject_of(t) is not None), None)
         if verb is None:
@@ -254,6 +259,22 @@ def _follows(text: str, prev: Candidate, start: int) -> bool:
     return not words or after + words[-1] < prev.sentence[1]
 
 
+def _quoted_claim_before(claims: list[Candidate], pos: int, quotes: QuoteIndex) -> Candidate | None:
+    """The last claim before ``pos``, passing over claims from its own sentence that end in no quote.
+
+    In "“...,” he said, referring to Trump. “...”" the quote carries on the first claim.
+    """
+    before = [c for c in claims if c.end <= pos]
+    while len(before) > 1 and before[-1].sentence == before[-2].sentence and not _ends_in_quote(before[-1], quotes):
+        before.pop()
+    return before[-1] if before else None
+
+
+def _ends_in_quote(claim: Candidate, quotes: QuoteIndex) -> bool:
+    quote = quotes.at(claim.end - 1)
+    return quote is not None and quote.end == claim.end
+
+
 def continuations(doc: Doc, quotes: QuoteIndex, claims: list[Candidate]) -> None:
     """Append to a quoted claim the quotes that carry it on.
 
@@ -267,14 +288,9 @@ def continuations(doc: Doc, quotes: QuoteIndex, claims: list[Candidate]) -> None
     for q in quotes.quotes:
         if any(s <= q.start < e for s, e in taken):
             continue
-        prev = None
-        for c in starts:
-            if c.end > q.start:
-                break
-            prev = c
-        last_quote = quotes.at(prev.end - 1) if prev is not None else None
-        if last_quote is None or last_quote.end != prev.end:
-            continue  # the claim before does not end in a quotation
+        prev = _quoted_claim_before(starts, q.start, quotes)
+        if prev is None or not _ends_in_quote(prev, quotes):
+            continue
         span = doc.char_span(q.start, q.end, alignment_mode="expand")
         if span is None:
             continue
