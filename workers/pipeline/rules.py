@@ -25,6 +25,8 @@ from workers.pipeline.lexicon import CueLexicon
 from workers.pipeline.sources import mention_span, speaker_beside_quote, subject_of
 
 _SOURCE_POS = ("PROPN", "PRON", "NOUN", "NUM", "X")
+# Verbs whose subject "it" is a placeholder ("it appears that", "it seems").
+_IMPERSONAL_VERBS = frozenset({"appear", "seem", "emerge", "turn", "happen", "transpire"})
 # How far (characters) a cue may sit after a quote to take its speaker from between them.
 _SPEAKER_REACH = 80
 
@@ -51,6 +53,8 @@ def source_of(verb: Token, quotes: QuoteIndex) -> tuple[CharSpan | None, Token |
                 return (max(start, quote.end), end), beside
     if head is None or head.pos_ not in _SOURCE_POS or head.dep_ == "expl" or head.ent_type_ in ("TIME", "DATE"):
         return None, None
+    if head.lower_ == "it" and verb.lemma_.lower() in _IMPERSONAL_VERBS:
+        return None, None  # "it appears that ...": nobody is named
     return mention_span(head), head
 
 
