@@ -27,6 +27,10 @@ def mention_span(head: Token) -> CharSpan:
         elif child.dep_ in _DROP:
             break
     doc = head.doc
+    for i in range(head.i - 1, left - 1, -1):
+        if "\n" in doc[i].text or "\n" in doc[i].whitespace_:
+            left = i + 1  # a mention does not reach back over a line break
+            break
     while right > left and (doc[right].is_punct or doc[right].is_space):
         right -= 1
     while left < right and (doc[left].is_punct or doc[left].is_space):
