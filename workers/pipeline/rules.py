@@ -25,8 +25,10 @@ from workers.pipeline.lexicon import CueLexicon
 from workers.pipeline.sources import mention_span, speaker_beside_quote, subject_of
 
 _SOURCE_POS = ("PROPN", "PRON", "NOUN", "NUM", "X")
-# Verbs whose subject "it" is a placeholder ("it appears that", "it seems").
-_IMPERSONAL_VERBS = frozenset({"appear", "seem", "emerge", "turn", "happen", "transpire"})
+# Verbs whose subject is not the one who holds the view ("Trump seems to ...", "it appears that ...").
+_RAISING_VERBS = frozenset({"appear", "seem"})
+# Verbs whose subject "it" is a placeholder ("it emerged that").
+_IMPERSONAL_VERBS = frozenset({"emerge", "turn", "happen", "transpire"})
 # How far (characters) a cue may sit after a quote to take its speaker from between them.
 _SPEAKER_REACH = 80
 
@@ -53,8 +55,9 @@ def source_of(verb: Token, quotes: QuoteIndex) -> tuple[CharSpan | None, Token |
                 return (max(start, quote.end), end), beside
     if head is None or head.pos_ not in _SOURCE_POS or head.dep_ == "expl" or head.ent_type_ in ("TIME", "DATE"):
         return None, None
-    if head.lower_ == "it" and verb.lemma_.lower() in _IMPERSONAL_VERBS:
-        return None, None  # "it appears that ...": nobody is named
+    lemma = verb.lemma_.lower()
+    if lemma in _RAISING_VERBS or (head.lower_ == "it" and lemma in _IMPERSONAL_VERBS):
+        return None, None  # "Trump appears to ...", "it emerged that ...": the writer's view, nobody is named
     return mention_span(head), head
 
 

@@ -50,8 +50,8 @@ def _governing_verb(verb: Token) -> Token | None:
     head = verb.head
     if verb.dep_ == "pcomp" and head.dep_ == "prep":
         head = head.head
-    elif verb.dep_ not in _INHERITING:
-        return None
+    elif verb.dep_ not in _INHERITING or verb.tag_ == "VBN":
+        return None  # a passive participle ("when asked about it, X said") names no asker
     return head if head is not verb and head.pos_ in ("VERB", "AUX") else None
 
 
