@@ -9,6 +9,7 @@ that role in the article, else to the most recent person claimant.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
 
 from spacy.tokens import Doc, Token
@@ -49,6 +50,7 @@ class Resolver:
     def __init__(self, doc: Doc) -> None:
         self.doc = doc
         self.persons = [e for e in doc.ents if e.label_ == "PERSON"]
+        self._person_ends = [e.end_char for e in self.persons]
         self.full_names: dict[str, str] = {}
         for ent in doc.ents:
             if ent.label_ in _NAME_LABELS:
@@ -87,8 +89,8 @@ class Resolver:
         for pos, res in reversed(self.recent):
             if pos < before and res.is_person:
                 return res.resolved
-        people = [p for p in self.persons if p.end_char <= before]
-        return self._name(people[-1].text) if people else None
+        count = bisect_right(self._person_ends, before)
+        return self._name(self.persons[count - 1].text) if count else None
 
     def _last_group(self, before: int) -> str | None:
         for pos, res in reversed(self.recent):

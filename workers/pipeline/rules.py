@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from spacy.tokens import Doc, Token
 from spacy.tokens import Span as SpacySpan
 
-from workers.pipeline.candidates import Candidate, CharSpan
+from workers.pipeline.candidates import Candidate, CharSpan, DisjointSpans
 from workers.pipeline.contents import QUOTE_MARKS, QuoteIndex, shape, subtree_span
 from workers.pipeline.cues import STANCE_OF, verb_group
 from workers.pipeline.frames import frame_of
@@ -213,9 +213,9 @@ def quote_speakers(doc: Doc, quotes: QuoteIndex, covered: list[Candidate]) -> It
     A quote that ends with a full stop ends its sentence: a verb after it (often in the
     same parsed sentence when the parser misses the boundary) belongs to the next one.
     """
-    taken = [(c.start, c.end) for c in covered]
+    taken = DisjointSpans([(c.start, c.end) for c in covered])
     for q in quotes.quotes:
-        if any(s <= q.start < e or s < q.end <= e for s, e in taken):
+        if taken.covers(q.start) or taken.covers(q.end - 1):
             continue
         span = doc.char_span(q.start, q.end, alignment_mode="expand")
         if span is None or len(span) < 4:
@@ -266,15 +266,15 @@ def _follows(text: str, prev: Candidate, start: int) -> bool:
     return not words or after + words[-1] < prev.sentence[1]
 
 
-def _quoted_claim_before(claims: list[Candidate], pos: int, quotes: QuoteIndex) -> Candidate | None:
-    """The last claim before ``pos``, passing over claims from its own sentence that end in no quote.
+def _quoted_claim_before(claims: list[Candidate], count: int, quotes: QuoteIndex) -> Candidate | None:
+    """The last of the first ``count`` claims, passing over claims from its sentence that end in no quote.
 
     In "“...,” he said, referring to Trump. “...”" the quote carries on the first claim.
     """
-    before = [c for c in claims if c.end <= pos]
-    while len(before) > 1 and before[-1].sentence == before[-2].sentence and not _ends_in_quote(before[-1], quotes):
-        before.pop()
-    return before[-1] if before else None
+    i = count - 1
+    while i > 0 and claims[i].sentence == claims[i - 1].sentence and not _ends_in_quote(claims[i], quotes):
+        i -= 1
+    return claims[i] if i >= 0 else None
 
 
 def _ends_in_quote(claim: Candidate, quotes: QuoteIndex) -> bool:
@@ -290,12 +290,12 @@ def continuations(doc: Doc, quotes: QuoteIndex, claims: list[Candidate]) -> None
     that claim's sentence and has no attribution of its own ("“...,” she said. “...”").
     """
     starts = sorted(claims, key=lambda c: c.start)
-    taken = [(c.start, c.end) for c in starts]
+    taken = DisjointSpans([(c.start, c.end) for c in starts])
     text = quotes.text
     for q in quotes.quotes:
-        if any(s <= q.start < e for s, e in taken):
+        if taken.covers(q.start):
             continue
-        prev = _quoted_claim_before(starts, q.start, quotes)
+        prev = _quoted_claim_before(starts, taken.count_ending_by(q.start), quotes)
         if prev is None or not _ends_in_quote(prev, quotes):
             continue
         span = doc.char_span(q.start, q.end, alignment_mode="expand")
@@ -308,4 +308,3 @@ def continuations(doc: Doc, quotes: QuoteIndex, claims: list[Candidate]) -> None
             and not _attributed_outside(span, _attribution_end(prev), _paragraph_end(text, q.end))
         ):
             prev.parts.append((q.start, q.end))
-            taken.append((q.start, q.end))
