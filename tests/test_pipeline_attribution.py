@@ -1,0 +1,78 @@
+"""Attribution patterns the rules must get right, each on a short text through the whole extractor."""
+
+from __future__ import annotations
+
+import pytest
+
+from workers.claims import Claim
+from workers.pipeline import get_extractor
+
+
+def claims_of(text: str) -> list[Claim]:
+    return get_extractor().extract(text).claims
+
+
+def only_claim(text: str) -> Claim:
+    claims = claims_of(text)
+    assert len(claims) == 1, [c.content.text for c in claims]
+    return claims[0]
+
+
+def test_a_quote_continued_in_the_next_sentence_is_one_claim_with_parts() -> None:
+    text = '"Politics is a tough game," he said. "That\'s the way it is, Nicole."'
+    claim = only_claim(text)
+    assert [text[s:e] for s, e in claim.content.parts] == ['"Politics is a tough game,"', '"That\'s the way it is, Nicole."']
+    assert claim.claimant is not None and claim.claimant.text == "he"
+    assert claim.type == "direct"
+
+
+def test_a_quote_continued_in_the_next_paragraph_joins_the_claim() -> None:
+    text = "“I’m in disbelief,” he said.\n\n“Don’t wait until the election to move here. Start now, and bring friends.”"
+    claim = only_claim(text)
+    assert len(claim.content.parts) == 2
+    assert claim.content.parts[1] == (text.index("“Don’t"), len(text))
+
+
+def test_a_quote_with_a_speaker_of_its_own_is_a_claim_of_its_own() -> None:
+    text = '"The plan will work," he said. "The plan is a disaster," the senator replied.'
+    claims = claims_of(text)
+    assert [c.claimant.text for c in claims if c.claimant] == ["he", "the senator"]
+    assert all(not c.content.parts for c in claims)
+
+
+def test_a_scare_quote_in_running_prose_does_not_continue_a_quote() -> None:
+    text = '"We will win the state," he said. Critics called the promise "a fantasy" within hours.'
+    first = claims_of(text)[0]
+    assert first.content.text == '"We will win the state,"' and not first.content.parts
+
+
+def test_the_speaker_between_quote_and_cue_is_not_the_quotes_first_word() -> None:
+    claim = only_claim("“We were tremendously wrong to not have confronted him,” Ramos, 58, told AFP on Monday.")
+    assert claim.claimant is not None and claim.claimant.text.startswith("Ramos")
+    assert claim.cue is not None and claim.cue.lemma == "tell"
+
+
+def test_the_speaker_after_an_inverted_cue_is_found() -> None:
+    claims = claims_of('"I am not going to say it is a mistake," said retired neurosurgeon Ben Carson, asked about it.')
+    claim = next(c for c in claims if c.cue is not None and c.cue.lemma == "say")
+    assert claim.content.text == '"I am not going to say it is a mistake,"'
+    assert claim.claimant is not None and claim.claimant.text == "retired neurosurgeon Ben Carson"
+
+
+def test_a_timestamp_line_is_not_the_next_paragraphs_subject() -> None:
+    text = "2:00 p.m.\n\nA court document filed Thursday says that the campaign manager will not be prosecuted."
+    claim = only_claim(text)
+    assert claim.claimant is not None and claim.claimant.text.startswith("A court document")
+
+
+@pytest.mark.parametrize("verb", ["appears", "seems"])
+def test_seem_and_appear_name_no_claimant(verb: str) -> None:
+    claims = claims_of(f"Trump {verb} to be ignorant of the differences between the primary and the general election.")
+    assert all(c.claimant is None for c in claims)
+
+
+def test_a_cue_inside_a_quotation_is_the_quoted_speakers_wording() -> None:
+    text = "“I can say with confidence that she is the most qualified candidate in history,” Obama said."
+    claim = only_claim(text)
+    assert claim.claimant is not None and claim.claimant.text == "Obama"
+    assert claim.content.text.startswith("“I can say")
