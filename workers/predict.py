@@ -8,12 +8,12 @@ and ``source_resolved`` (whom the claimant mention refers to).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from workers.claims import Claim, Span
+from workers.jsonl import read_jsonl, write_jsonl
 from workers.pipeline import Extractor, get_extractor
 
 
@@ -49,19 +49,7 @@ def predict_documents(documents: Iterable[dict[str, Any]], extractor: Extractor)
         }
 
 
-def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
-    with path.open(encoding="utf-8") as lines:
-        for line in lines:
-            if line.strip():
-                yield json.loads(line)
-
-
 def predict_file(gold: Path, predictions: Path, extractor: Extractor | None = None) -> int:
     """Write predictions for every document of ``gold``; returns how many were written."""
     predictions.parent.mkdir(parents=True, exist_ok=True)
-    count = 0
-    with predictions.open("w", encoding="utf-8") as out:
-        for prediction in predict_documents(read_jsonl(gold), extractor or get_extractor()):
-            out.write(json.dumps(prediction, ensure_ascii=False) + "\n")
-            count += 1
-    return count
+    return write_jsonl(predictions, predict_documents(read_jsonl(gold), extractor or get_extractor()))

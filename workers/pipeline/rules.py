@@ -75,7 +75,6 @@ def _colon_after(verb: Token) -> Token | None:
 
 def _content_after(colon: Token, quotes: QuoteIndex) -> CharSpan:
     """From after a colon to the end of its sentence, or of the quotation that opens there."""
-    doc = colon.doc
     start = colon.idx + 1
     end = colon.sent.end_char
     q = quotes.at(start + 1) or quotes.at(start)

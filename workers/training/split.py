@@ -7,22 +7,15 @@ documents are added; every fifth bucket is held out of training.
 from __future__ import annotations
 
 import hashlib
-import json
-from collections.abc import Iterator
 from pathlib import Path
+
+from workers.jsonl import read_jsonl
 
 HELDOUT_BUCKETS = 5
 
 
 def is_heldout(doc_id: str) -> bool:
     return int(hashlib.sha1(doc_id.encode()).hexdigest(), 16) % HELDOUT_BUCKETS == 0
-
-
-def read_jsonl(path: Path) -> Iterator[dict]:
-    with path.open(encoding="utf-8") as lines:
-        for line in lines:
-            if line.strip():
-                yield json.loads(line)
 
 
 def split(path: Path) -> tuple[list[dict], list[dict]]:

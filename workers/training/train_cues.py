@@ -16,6 +16,7 @@ import json
 from collections import defaultdict
 from pathlib import Path
 
+from workers.jsonl import write_jsonl
 from workers.pipeline.contents import QuoteIndex
 from workers.pipeline.cues import hand_prior
 from workers.pipeline.lexicon import LEXICON_PATH, CueLexicon
@@ -105,9 +106,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"train docs {len(train)}, held-out docs {len(heldout)}, verb observations {len(observations)}, "
           f"lemmas kept {len(kept)}, threshold {threshold}")
     if args.heldout_out:
-        with args.heldout_out.open("w", encoding="utf-8") as out:
-            for doc in heldout:
-                out.write(json.dumps(doc, ensure_ascii=False) + "\n")
+        write_jsonl(args.heldout_out, heldout)
 
 
 if __name__ == "__main__":
