@@ -17,6 +17,7 @@ from workers.claims import Claim, Claimant, Content, Cue, Extraction, Span
 from workers.pipeline import rules
 from workers.pipeline.candidates import Candidate, outermost
 from workers.pipeline.contents import QuoteIndex, quote_kind
+from workers.pipeline.continuations import continuations
 from workers.pipeline.coref import Resolver
 from workers.pipeline.cues import stance_of
 from workers.pipeline.lexicon import CueLexicon, load_lexicon
@@ -38,7 +39,7 @@ def candidates(doc: Doc, quotes: QuoteIndex, lexicon: CueLexicon) -> list[Candid
     found += rules.colons(doc, quotes)
     found = outermost(found)
     found = outermost(found + list(rules.quote_speakers(doc, quotes, found)))
-    rules.continuations(doc, quotes, found)
+    continuations(doc, quotes, found)
     return outermost(found)
 
 
