@@ -14,6 +14,9 @@ from redis import Redis
 
 from service.embedded_redis import EmbeddedRedis, bundled_redis_server
 
+# The API, worker and live-service fixtures, available to every test module.
+pytest_plugins = ["fixtures_api", "live_service"]
+
 
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:

@@ -10,16 +10,7 @@ from flask import Flask
 from redis import Redis
 from rq.job import Job
 
-from fixtures_api import (  # noqa: F401  (pytest fixtures)
-    SEED_TEXT,
-    SHORT_TEXT,
-    app,
-    client,
-    config,
-    queue,
-    store,
-    work_off,
-)
+from fixtures_api import SEED_TEXT, SHORT_TEXT
 from openapi_check import CheckedClient
 from service.app import create_app
 from service.config import Config

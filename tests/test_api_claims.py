@@ -4,15 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from fixtures_api import (  # noqa: F401  (pytest fixtures)
-    SEED_TEXT,
-    app,
-    client,
-    config,
-    queue,
-    store,
-    work_off,
-)
+from fixtures_api import SEED_TEXT
 
 
 @pytest.fixture

@@ -5,14 +5,7 @@ from __future__ import annotations
 import dataclasses
 import time
 
-from fixtures_api import (  # noqa: F401  (pytest fixtures)
-    SEED_TEXT,
-    SHORT_TEXT,
-    app,
-    client,
-    config,
-    start_worker,
-)
+from fixtures_api import SEED_TEXT, SHORT_TEXT
 from openapi_check import CheckedClient
 from service.app import create_app
 

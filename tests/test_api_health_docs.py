@@ -8,16 +8,7 @@ import re
 
 import yaml
 
-from fixtures_api import (  # noqa: F401  (pytest fixtures)
-    REPO,
-    SHORT_TEXT,
-    app,
-    client,
-    config,
-    start_worker,
-    stop_process_tree,
-    wait_until,
-)
+from fixtures_api import REPO, SHORT_TEXT, stop_process_tree, wait_until
 from openapi_check import CheckedClient
 from service.app import create_app
 from service.problems import PROBLEM_TYPES

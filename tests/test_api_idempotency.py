@@ -6,15 +6,7 @@ import dataclasses
 
 import pytest
 
-from fixtures_api import (  # noqa: F401  (pytest fixtures)
-    SHORT_TEXT,
-    app,
-    broken_published_at,
-    client,
-    config,
-    queue,
-    work_off,
-)
+from fixtures_api import SHORT_TEXT, broken_published_at
 from openapi_check import CheckedClient
 from service.app import create_app
 

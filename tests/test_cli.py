@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from fixtures_api import REPO, SEED_TEXT, SHORT_TEXT
-from live_service import REAP_TIMEOUT, SERVE_STOP_TIMEOUT, Served, claimwire, get, log_tail, poll, post, served  # noqa: F401
+from live_service import REAP_TIMEOUT, SERVE_STOP_TIMEOUT, Served, claimwire, get, log_tail, poll, post
 from workers.claims import ExtractionSchema
 
 SEED_FILE = next((REPO / "seeds").glob("*.txt"))

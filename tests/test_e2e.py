@@ -10,14 +10,7 @@ from typing import Any
 import pytest
 import requests
 
-from fixtures_api import (  # noqa: F401  (pytest fixtures)
-    REPO,
-    SEED_TEXT,
-    config,
-    config_env,
-    start_worker,
-    stop_process_tree,
-)
+from fixtures_api import REPO, SEED_TEXT, config_env, stop_process_tree
 from live_service import claimwire, get, poll, post
 from service.config import Config
 from service.embedded_redis import free_port

@@ -6,19 +6,7 @@ import dataclasses
 import json
 from datetime import datetime
 
-from fixtures_api import (  # noqa: F401  (pytest fixtures)
-    SEED_TEXT,
-    SHORT_TEXT,
-    app,
-    broken_published_at,
-    client,
-    config,
-    queue,
-    start_worker,
-    store,
-    wait_until,
-    work_off,
-)
+from fixtures_api import SEED_TEXT, SHORT_TEXT, broken_published_at, wait_until
 from service.app import create_app
 from service.store import article_key, result_key
 from workers.claims import dump_extraction

@@ -12,7 +12,7 @@ from marshmallow import Schema, fields, validate
 from openapi_spec_validator import validate as validate_spec
 from werkzeug.wrappers import Response
 
-from fixtures_api import REPO, SHORT_TEXT, app, client, config, work_off  # noqa: F401  (pytest fixtures)
+from fixtures_api import REPO, SHORT_TEXT
 from openapi_check import SPEC_PATH, check_response
 from service.blueprints.docs import openapi_text
 from service.schemas import ArticleSubmissionSchema, ClaimsQuerySchema

@@ -14,16 +14,7 @@ import psutil
 from rq import Queue, Worker
 from rq.job import Job
 
-from fixtures_api import (  # noqa: F401  (pytest fixtures)
-    SEED_TEXT,
-    SHORT_TEXT,
-    config,
-    queue,
-    start_worker,
-    store,
-    wait_until,
-    work_off,
-)
+from fixtures_api import SEED_TEXT, SHORT_TEXT, wait_until
 from service.app import create_app
 from service.config import Config
 from service.store import ArticleStore
