@@ -1,7 +1,9 @@
 """The Flask application factory.
 
 ``create_app()`` reads the configuration from the environment, connects to Redis,
-registers one blueprint per resource and makes every error an RFC 9457 problem.
+bounds every request (headers, body), identifies its caller (API key), applies the
+rate limits, registers one blueprint per resource and makes every error an RFC 9457
+problem. The order of the hooks is the order of the checks.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from redis import Redis
 from redis.exceptions import RedisError
 from werkzeug.exceptions import HTTPException
 
+from service.access import init_access
 from service.blueprints import articles, extract, health
 from service.blueprints.docs import register_docs
 from service.config import Config
@@ -25,7 +28,10 @@ from service.problems import (
     problem_body,
     problem_response,
 )
+from service.keys import ApiKeys
 from service.queueing import ExtractionJobs
+from service.ratelimit import init_rate_limits
+from service.request_limits import init_request_limits
 from service.store import ArticleStore, connect
 
 log = logging.getLogger(__name__)
@@ -38,14 +44,17 @@ def create_app(config: Config | None = None, redis: Redis | None = None) -> Flas
     config = config or Config.from_env()
     redis = redis or connect(config.redis_url)
     app = Flask(__name__, static_folder=None)
-    app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
     app.json.sort_keys = False
     app.extensions[EXTENSION_NAME] = Services(
         config=config,
         redis=redis,
         store=ArticleStore(redis, config.result_ttl),
         jobs=ExtractionJobs(redis, config),
+        keys=ApiKeys(redis),
     )
+    init_request_limits(app, config)
+    init_access(app)
+    init_rate_limits(app, config)
     for blueprint in (articles.bp, extract.bp, health.bp):
         app.register_blueprint(blueprint)
     register_docs(app)

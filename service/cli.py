@@ -12,11 +12,14 @@ import logging
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import click
 
 from service.config import Config
+
+if TYPE_CHECKING:
+    from service.keys import ApiKeys
 
 DEFAULT_HOST = "127.0.0.1"
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -42,6 +45,8 @@ def serve(host: str, port: int | None, workers: int | None) -> None:
     from service.supervisor import serve as run_service
 
     config = Config.from_env()
+    if config.redis_url:
+        _check_redis(config)
     sys.exit(run_service(config, host, port or config.port, workers or config.workers))
 
 
@@ -51,8 +56,12 @@ def serve(host: str, port: int | None, workers: int | None) -> None:
 def api(host: str, port: int | None) -> None:
     """Run the HTTP API alone (gunicorn, $CLAIMWIRE_API_PROCESSES processes)."""
     from service.http_server import run_api
+    from service.startup_checks import announce_access
+    from service.store import connect
 
     config = Config.from_env()
+    _check_redis(config)
+    announce_access(connect(config.redis_url))
     run_api(config, host, port or config.port)
 
 
@@ -62,7 +71,9 @@ def worker(burst: bool) -> None:
     """Run one extraction worker on the queue."""
     from workers.worker import run_worker
 
-    run_worker(Config.from_env(), burst=burst)
+    config = Config.from_env()
+    _check_redis(config)
+    run_worker(config, burst=burst)
 
 
 @main.command()
@@ -90,6 +101,54 @@ def predict(gold: Path, predictions: Path) -> None:
 
     count = predict_file(gold, predictions)
     click.echo(f"wrote {count} predictions to {predictions}", err=True)
+
+
+@main.group()
+def keys() -> None:
+    """Manage API keys (with none, the API is open to anyone who can reach it)."""
+
+
+@keys.command("create")
+@click.option("--name", required=True, help="Who or what the key is for, e.g. 'newsroom-cms'.")
+def keys_create(name: str) -> None:
+    """Create a key and print it; it is shown this once and stored only as a hash."""
+    api_key, token = _api_keys().create(name)
+    click.echo(f"created key {api_key.id} ({api_key.name}); keep it now, it cannot be shown again:", err=True)
+    click.echo(token)
+
+
+@keys.command("list")
+def keys_list() -> None:
+    """List the keys: id, creation time and name (never the key itself)."""
+    for api_key in _api_keys().list():
+        click.echo(f"{api_key.id}\t{api_key.created_at}\t{api_key.name}")
+
+
+@keys.command("revoke")
+@click.argument("key_id")
+def keys_revoke(key_id: str) -> None:
+    """Revoke the key KEY_ID (as shown by `keys list`); it stops working at once."""
+    if not _api_keys().revoke(key_id):
+        raise click.ClickException(f"there is no key {key_id!r}")
+    click.echo(f"revoked key {key_id}", err=True)
+
+
+def _api_keys() -> "ApiKeys":
+    from service.keys import ApiKeys
+    from service.store import connect
+
+    return ApiKeys(connect(Config.from_env().redis_url))
+
+
+def _check_redis(config: Config) -> None:
+    """Refuse to start (or warn) when Redis could lose accepted articles; see startup_checks."""
+    from service.startup_checks import PersistenceError, check_persistence
+    from service.store import connect
+
+    try:
+        check_persistence(connect(config.redis_url), config.redis_check)
+    except PersistenceError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 if __name__ == "__main__":

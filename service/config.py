@@ -9,6 +9,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+DEFAULT_RATE_LIMIT = "600/minute"
+# What to do at start-up when Redis is not set up to keep accepted work (see service.persistence).
+REDIS_CHECK_MODES: tuple[str, ...] = ("warn", "refuse", "off")
+
 
 def _int(name: str, default: int) -> int:
     value = os.environ.get(name)
@@ -18,6 +22,20 @@ def _int(name: str, default: int) -> int:
 def _float(name: str, default: float) -> float:
     value = os.environ.get(name)
     return float(value) if value not in (None, "") else default
+
+
+def _choice(name: str, choices: tuple[str, ...]) -> str:
+    """One of ``choices`` (the first is the default); anything else is a start-up error."""
+    value = os.environ.get(name) or choices[0]
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    return value
+
+
+def _rate_limit(value: str) -> str | None:
+    """A flask-limiter limit string such as ``600/minute``; empty or ``off`` means no limit."""
+    value = value.strip()
+    return None if value.lower() in ("", "off") else value
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +54,11 @@ class Config:
     workers: int
     port: int
     api_processes: int
+    max_text_chars: int
+    max_header_bytes: int
+    max_queue_depth: int
+    rate_limit: str | None
+    redis_check: str
 
     @classmethod
     def from_env(cls) -> "Config":
@@ -52,4 +75,9 @@ class Config:
             workers=_int("CLAIMWIRE_WORKERS", 2),
             port=_int("PORT", 8000),
             api_processes=_int("CLAIMWIRE_API_PROCESSES", 2),
+            max_text_chars=_int("CLAIMWIRE_MAX_TEXT_CHARS", 500_000),
+            max_header_bytes=_int("CLAIMWIRE_MAX_HEADER_BYTES", 16_384),
+            max_queue_depth=_int("CLAIMWIRE_MAX_QUEUE_DEPTH", 10_000),
+            rate_limit=_rate_limit(os.environ.get("CLAIMWIRE_RATE_LIMIT", DEFAULT_RATE_LIMIT)),
+            redis_check=_choice("CLAIMWIRE_REDIS_CHECK", REDIS_CHECK_MODES),
         )

@@ -8,6 +8,7 @@ from flask import current_app
 from redis import Redis
 
 from service.config import Config
+from service.keys import ApiKeys
 from service.queueing import ExtractionJobs
 from service.store import ArticleStore
 
@@ -16,12 +17,13 @@ EXTENSION_NAME = "claimwire"
 
 @dataclass(frozen=True, slots=True)
 class Services:
-    """Configuration, the Redis client, the article store and the extraction jobs."""
+    """Configuration, the Redis client, the article store, the extraction jobs and the API keys."""
 
     config: Config
     redis: Redis
     store: ArticleStore
     jobs: ExtractionJobs
+    keys: ApiKeys
 
 
 def services() -> Services:

@@ -3,19 +3,50 @@
 The same settings as ``gunicorn service.wsgi:app``, without a gunicorn config file to
 keep in step: ``CLAIMWIRE_API_PROCESSES`` worker processes, each with a few threads so
 that requests waiting on ``POST /v1/extract`` do not block the others.
+
+gunicorn parses the request line and headers itself and answers what it cannot parse
+(a request line or a header field over its limits, a malformed request) with an HTML
+page. :class:`ProblemThreadWorker` makes those answers problem+json too, so every error
+a client can get from the API has one shape.
 """
 
 from __future__ import annotations
 
+import json
+import socket
 from typing import Any
 
 from flask import Flask
+from gunicorn import util
 from gunicorn.app.base import BaseApplication
+from gunicorn.workers.gthread import ThreadWorker
 
 from service.config import Config
+from service.problems import PROBLEM_MEDIA_TYPE, problem_body
 
 THREADS_PER_PROCESS = 4
 GRACEFUL_TIMEOUT = 20
+MAX_HEADER_FIELDS = 100
+MAX_REQUEST_LINE = 8190  # gunicorn's ceiling
+
+
+def write_problem(sock: socket.socket, status: int, reason: str, message: str) -> None:
+    """gunicorn's ``util.write_error``, answering a problem+json instead of an HTML page."""
+    body = json.dumps(problem_body(status, detail=message or None)).encode()
+    head = (
+        f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\n"
+        f"Content-Type: {PROBLEM_MEDIA_TYPE}\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    util.write_nonblock(sock, head.encode("latin-1") + body)
+
+
+class ProblemThreadWorker(ThreadWorker):  # type: ignore[misc]
+    """gunicorn's gthread worker whose own error responses are problems."""
+
+    def init_process(self) -> None:
+        # The worker process is ours alone: its gunicorn writes errors through util.write_error.
+        util.write_error = write_problem
+        super().init_process()
 
 
 class ApiServer(BaseApplication):  # type: ignore[misc]  # gunicorn ships no type hints
@@ -26,10 +57,14 @@ class ApiServer(BaseApplication):  # type: ignore[misc]  # gunicorn ships no typ
         self.options: dict[str, Any] = {
             "bind": f"{host}:{port}",
             "workers": config.api_processes,
-            "worker_class": "gthread",
+            "worker_class": f"{__name__}.ProblemThreadWorker",
             "threads": THREADS_PER_PROCESS,
             # Above the longest request: POST /v1/extract waits up to extract_wait.
             "timeout": int(config.extract_wait) + 30,
+            # A header field larger than all headers may be is refused before Flask sees it.
+            "limit_request_field_size": config.max_header_bytes,
+            "limit_request_fields": MAX_HEADER_FIELDS,
+            "limit_request_line": MAX_REQUEST_LINE,
             "graceful_timeout": GRACEFUL_TIMEOUT,
             "accesslog": "-",
             "errorlog": "-",

@@ -1,6 +1,6 @@
 """RFC 9457 problem details: the one shape of every error the API returns.
 
-Plain HTTP errors (404, 405, 413, 415, 500) use the type ``about:blank`` and the
+Plain HTTP errors (404, 405, 413, 415, 431, 500) use the type ``about:blank`` and the
 status phrase as title. Problems a client may want to branch on get their own
 type, a relative URI under ``/problems/`` that the docs blueprint dereferences to
 a short human-readable page, as RFC 9457 recommends.
@@ -72,6 +72,25 @@ STORAGE_UNAVAILABLE = ProblemType(
     "Storage unavailable",
     "The service cannot reach Redis right now. Retry after the number of seconds in Retry-After.",
 )
+UNAUTHORIZED = ProblemType(
+    "unauthorized",
+    "API key required",
+    "This service requires an API key: send `Authorization: Bearer <key>`. The key was "
+    "missing, malformed, unknown or revoked; ask the operator for one (`claimwire keys create`).",
+)
+RATE_LIMITED = ProblemType(
+    "rate-limited",
+    "Too many requests",
+    "This API key (or, when the service is open, this client address) sent more requests "
+    "than its limit allows. Wait the number of seconds in Retry-After; the X-RateLimit-* "
+    "headers of every response tell the limit, what is left of it and when it resets.",
+)
+QUEUE_FULL = ProblemType(
+    "queue-full",
+    "Extraction queue full",
+    "The service has more articles waiting than it accepts at once, so it does not take new "
+    "work for now. Nothing was stored; send the same request again after Retry-After seconds.",
+)
 NOT_READY = ProblemType(
     "not-ready",
     "Service not ready",
@@ -89,6 +108,9 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
         ARTICLE_NOT_DONE,
         EXTRACTION_FAILED,
         STORAGE_UNAVAILABLE,
+        UNAUTHORIZED,
+        RATE_LIMITED,
+        QUEUE_FULL,
         NOT_READY,
     )
 }

@@ -56,6 +56,10 @@ class ExtractionJobs:
         )
         return job.id
 
+    def is_full(self) -> bool:
+        """Whether ``CLAIMWIRE_MAX_QUEUE_DEPTH`` jobs already wait: back-pressure for the API."""
+        return self.queue.count >= self.config.max_queue_depth
+
     def is_alive(self, job_id: str) -> bool:
         """False when the job is gone or ended: an article still waiting on it would wait forever."""
         try:

@@ -12,15 +12,18 @@ key                                    type    content, lifetime
                                                (JSON), ``created_at``, ``started_at``,
                                                ``finished_at``, ``extractor_version``,
                                                ``attempts``, ``job_id`` (the RQ job that owns
-                                               it), ``problem`` (JSON, when failed). Expires
+                                               it), ``problem`` (JSON, when failed), and one
+                                               ``owner:{key id}`` field per API key that
+                                               submitted it. Expires
                                                ``CLAIMWIRE_RESULT_TTL`` seconds after its last
                                                change.
 ``claimwire:result:{id}``              string  the extraction as served (JSON of
                                                ``workers.claims.ExtractionSchema``); expires
                                                ``CLAIMWIRE_RESULT_TTL`` seconds after it was
                                                written, together with its article.
-``claimwire:idempotency:{sha256(k)}``  string  JSON ``{"article_id", "fingerprint"}`` for the
-                                               ``Idempotency-Key`` k; expires after 24 hours.
+``claimwire:idempotency:{sha256(o,k)}``string  JSON ``{"article_id", "fingerprint"}`` for the
+                                               ``Idempotency-Key`` k sent by the API key o;
+                                               expires after 24 hours.
 ``claimwire:events:{id}``              pubsub  channel, not a key: the new status is published
                                                when an article ends ``done`` or ``failed``.
 ``rq:*``                               (RQ)    the queue (``CLAIMWIRE_QUEUE``), its jobs,
@@ -33,6 +36,10 @@ extractor version gets fresh results. Every write that touches more than one fie
 runs in one MULTI transaction, guarded by WATCH where it depends on what it read: nothing
 is ever half-written, and a worker whose job was superseded (article deleted or submitted
 anew) cannot overwrite the newer state.
+
+Ownership: when API keys are in use, an article is visible to the keys that submitted it
+(its ``owner:`` fields) and to no other; the extraction itself is shared by content. With
+no owner given (the API is open) every article is visible.
 """
 
 from __future__ import annotations
@@ -61,6 +68,7 @@ STATUSES: tuple[str, ...] = (QUEUED, RUNNING, DONE, FAILED)
 PENDING: tuple[str, ...] = (QUEUED, RUNNING)
 SETTLED: tuple[str, ...] = (DONE, FAILED)
 
+OWNER_FIELD_PREFIX = "owner:"
 _JSON_FIELDS = ("metadata", "problem")
 _INT_FIELDS = ("attempts",)
 
@@ -83,8 +91,22 @@ def result_key(article_id: str) -> str:
     return f"{KEY_PREFIX}result:{article_id}"
 
 
-def idempotency_key(key: str) -> str:
-    return f"{KEY_PREFIX}idempotency:{hashlib.sha256(key.encode()).hexdigest()}"
+def idempotency_key(key: str, owner: str | None = None) -> str:
+    """Scoped by API key, so one client's Idempotency-Key never answers for another's."""
+    scoped = f"{owner or ''}\n{key}"
+    return f"{KEY_PREFIX}idempotency:{hashlib.sha256(scoped.encode()).hexdigest()}"
+
+
+def owner_field(owner: str) -> str:
+    return OWNER_FIELD_PREFIX + owner
+
+
+def _owner_fields(raw: dict[bytes, bytes]) -> list[str]:
+    return [k.decode() for k in raw if k.startswith(OWNER_FIELD_PREFIX.encode())]
+
+
+def _visible(raw: dict[bytes, bytes], owner: str | None) -> bool:
+    return bool(raw) and (owner is None or owner_field(owner).encode() in raw)
 
 
 def events_channel(article_id: str) -> str:
@@ -171,9 +193,16 @@ class JobQueue(Protocol):
     def is_alive(self, job_id: str) -> bool:
         """Whether the job may still run (it is neither gone nor ended)."""
 
+    def is_full(self) -> bool:
+        """Whether the queue holds as many jobs as it may (new work must wait)."""
+
 
 class IdempotencyKeyReused(Exception):
     """The Idempotency-Key was first used with a different request."""
+
+
+class QueueFull(Exception):
+    """The article would need a new job, and the queue is at its bound."""
 
 
 @dataclass
@@ -185,9 +214,10 @@ class ArticleStore:
 
     # --- reads -------------------------------------------------------------------------
 
-    def get(self, article_id: str) -> Article | None:
+    def get(self, article_id: str, owner: str | None = None) -> Article | None:
+        """The article, or None when unknown or (with ``owner``) submitted by other keys only."""
         raw = self.redis.hgetall(article_key(article_id))
-        return Article.from_hash(raw) if raw else None
+        return Article.from_hash(raw) if _visible(raw, owner) else None
 
     def get_result(self, article_id: str) -> dict[str, Any] | None:
         raw = self.redis.get(result_key(article_id))
@@ -211,7 +241,13 @@ class ArticleStore:
 
     # --- submission --------------------------------------------------------------------
 
-    def submit(self, fields_: dict[str, Any], jobs: JobQueue, idempotency: str | None = None) -> Submission:
+    def submit(
+        self,
+        fields_: dict[str, Any],
+        jobs: JobQueue,
+        idempotency: str | None = None,
+        owner: str | None = None,
+    ) -> Submission:
         """Store an article and queue its extraction, unless it is already done or pending.
 
         ``fields_`` is a loaded :class:`~service.schemas.ArticleSubmissionSchema`. The job
@@ -219,11 +255,13 @@ class ArticleStore:
         job that is gone or ended (lost by some failure) is queued again. With an
         ``idempotency`` key, a repeat of the same request answers with the article's
         current state and never queues again, and the same key with a different request
-        raises :class:`IdempotencyKeyReused`.
+        raises :class:`IdempotencyKeyReused`. The ``owner`` (an API key id) is added to the
+        article's owners. When a new job is needed and the queue is full, nothing is
+        written and :class:`QueueFull` is raised.
         """
         article_id = derive_article_id(fields_["text"], fields_.get("published_at"))
         fingerprint = _fingerprint(fields_)
-        idem_key = idempotency_key(idempotency) if idempotency is not None else None
+        idem_key = idempotency_key(idempotency, owner) if idempotency is not None else None
         akey, rkey = article_key(article_id), result_key(article_id)
         for _ in range(MAX_OPTIMISTIC_RETRIES):
             with self.redis.pipeline() as pipe:
@@ -244,17 +282,24 @@ class ArticleStore:
                         or (current.status == DONE and result is not None)
                         or (current.status == FAILED and replay)
                     )
+                    if not keep and jobs.is_full():
+                        raise QueueFull(article_id)
+                    owners = {f: "1" for f in _owner_fields(raw)}
+                    if owner is not None:
+                        owners[owner_field(owner)] = "1"
                     pipe.multi()
                     if idem_key and not replay:
                         record = {"article_id": article_id, "fingerprint": fingerprint}
                         pipe.set(idem_key, json.dumps(record), ex=IDEMPOTENCY_TTL)
                     if keep:
+                        if owner is not None:
+                            pipe.hset(akey, owner_field(owner), "1")
                         pipe.execute()
                         return Submission(current, json.loads(result) if result else None)
                     job_id = jobs.enqueue(pipe, article_id)
                     article = _new_article(article_id, fields_, job_id)
                     pipe.delete(akey, rkey)
-                    pipe.hset(akey, mapping=article.to_hash())
+                    pipe.hset(akey, mapping={**article.to_hash(), **owners})
                     pipe.expire(akey, self.result_ttl)
                     pipe.execute()
                     return Submission(article)
@@ -262,13 +307,31 @@ class ArticleStore:
                     continue
         raise WatchError(f"article {article_id}: too much contention")
 
-    def delete(self, article_id: str) -> bool:
-        """Remove the article and its cached result; False when there was no such article."""
-        with self.redis.pipeline() as pipe:
-            pipe.delete(article_key(article_id))
-            pipe.delete(result_key(article_id))
-            removed, _ = pipe.execute()
-        return bool(removed)
+    def delete(self, article_id: str, owner: str | None = None) -> bool:
+        """Remove the article and its cached result; False when there is no such (visible) article.
+
+        With ``owner``, only that key lets go of the article; it is removed once no key
+        that submitted it is left.
+        """
+        akey = article_key(article_id)
+        for _ in range(MAX_OPTIMISTIC_RETRIES):
+            with self.redis.pipeline() as pipe:
+                try:
+                    pipe.watch(akey)
+                    raw = pipe.hgetall(akey)
+                    if not _visible(raw, owner):
+                        return False
+                    others = set(_owner_fields(raw)) - ({owner_field(owner)} if owner else set())
+                    pipe.multi()
+                    if owner is not None and others:
+                        pipe.hdel(akey, owner_field(owner))
+                    else:
+                        pipe.delete(akey, result_key(article_id))
+                    pipe.execute()
+                    return True
+                except WatchError:
+                    continue
+        raise WatchError(f"article {article_id}: too much contention")
 
     # --- transitions made by the worker --------------------------------------------------
 

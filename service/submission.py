@@ -2,8 +2,11 @@
 
 Shared by POST /v1/articles and POST /v1/extract: content negotiation (JSON or
 ``text/plain``; 415 otherwise), decoding (400 when the bytes are not what they
-claim), validation (422), the ``Idempotency-Key`` header (400 when malformed,
-422 when reused for another request), then :meth:`ArticleStore.submit`.
+claim, or JSON nested deeper than ``MAX_JSON_DEPTH``), validation (422, also for a
+text longer than ``CLAIMWIRE_MAX_TEXT_CHARS``), the ``Idempotency-Key`` header (400
+when malformed, 422 when reused for another request), then :meth:`ArticleStore.submit`
+on behalf of the caller's API key (503 when the queue is full). Nothing is stored
+unless every check passed.
 """
 
 from __future__ import annotations
@@ -14,19 +17,25 @@ from typing import Any
 
 from flask import Request
 
+from marshmallow import ValidationError
+
+from service.access import caller
 from service.context import services
 from service.problems import (
     IDEMPOTENCY_KEY_REUSED,
     INVALID_IDEMPOTENCY_KEY,
     MALFORMED_BODY,
+    QUEUE_FULL,
     ProblemError,
 )
 from service.schemas import ArticleSubmissionSchema
-from service.store import IdempotencyKeyReused, Submission
+from service.store import IdempotencyKeyReused, QueueFull, Submission
 
 ACCEPTED_MEDIA_TYPES = ("application/json", "text/plain")
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 _IDEMPOTENCY_KEY = re.compile(r'"?([\x21\x23-\x7e]{1,255})"?')
+MAX_JSON_DEPTH = 32
+RETRY_FULL_QUEUE_AFTER_SECONDS = "30"
 
 
 def submit_article(request: Request) -> Submission:
@@ -34,13 +43,22 @@ def submit_article(request: Request) -> Submission:
     idempotency = _idempotency_key(request)
     fields_ = ArticleSubmissionSchema().load(_decode_body(request))
     ext = services()
+    if len(fields_["text"]) > ext.config.max_text_chars:
+        raise ValidationError({"text": [f"Longer than {ext.config.max_text_chars} characters."]})
     try:
-        return ext.store.submit(fields_, ext.jobs, idempotency)
+        return ext.store.submit(fields_, ext.jobs, idempotency, caller().key_id)
     except IdempotencyKeyReused:
         raise ProblemError(
             422,
             IDEMPOTENCY_KEY_REUSED,
             f"The {IDEMPOTENCY_HEADER} was already used with a different request body.",
+        ) from None
+    except QueueFull:
+        raise ProblemError(
+            503,
+            QUEUE_FULL,
+            f"{ext.config.max_queue_depth} articles are waiting for extraction; try again later.",
+            headers={"Retry-After": RETRY_FULL_QUEUE_AFTER_SECONDS},
         ) from None
 
 
@@ -72,10 +90,28 @@ def _load_json(data: bytes) -> Any:
         loaded = json.loads(data, parse_constant=reject_constant)
         json.dumps(loaded, ensure_ascii=False).encode("utf-8")  # lone surrogates ("\ud800") are not text
     except RecursionError:
-        raise ProblemError(400, MALFORMED_BODY, "The JSON is nested too deeply.") from None
+        raise _too_deep() from None
     except ValueError as exc:
         raise ProblemError(400, MALFORMED_BODY, f"The body is not valid JSON text: {exc}.") from None
+    if _depth(loaded) > MAX_JSON_DEPTH:
+        raise _too_deep()
     return loaded
+
+
+def _too_deep() -> ProblemError:
+    return ProblemError(400, MALFORMED_BODY, f"The JSON is nested more than {MAX_JSON_DEPTH} levels deep.")
+
+
+def _depth(value: Any) -> int:
+    """How deeply arrays and objects nest in ``value`` (a scalar is 0), without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is not None:
+            deepest = max(deepest, level)
+            stack.extend((child, level + 1) for child in children)
+    return deepest
 
 
 def _idempotency_key(request: Request) -> str | None:

@@ -1,10 +1,11 @@
-"""/healthz (the process answers) and /readyz (accepted work would get done)."""
+"""/healthz (the process answers) and /readyz (accepted work would get done, and by whom)."""
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 from redis.exceptions import RedisError
 
+from service.access import access_mode
 from service.context import services
 from service.problems import NOT_READY, ProblemError
 from workers.liveness import count_live_workers
@@ -21,7 +22,10 @@ def healthz() -> Response:
 
 @bp.get("/readyz")
 def readyz() -> Response:
-    """200 when Redis answers and at least one worker is alive, else a 503 problem."""
+    """200 when Redis answers and at least one worker is alive, else a 503 problem.
+
+    ``access`` says whether the API needs an API key (``api-keys``) or is ``open``.
+    """
     ext = services()
     try:
         ext.redis.ping()
@@ -30,7 +34,14 @@ def readyz() -> Response:
     workers = count_live_workers(ext.redis, ext.config.queue_name, ext.config.stale_after)
     if workers == 0:
         raise _not_ready(f"No live worker listens on the queue {ext.config.queue_name!r}.", redis="ok", workers=0)
-    return jsonify({"status": "ready", "checks": {"redis": "ok", "workers": workers}, "queued": ext.jobs.queue.count})
+    return jsonify(
+        {
+            "status": "ready",
+            "checks": {"redis": "ok", "workers": workers},
+            "queued": ext.jobs.queue.count,
+            "access": access_mode(),
+        }
+    )
 
 
 def _not_ready(detail: str, **checks: object) -> ProblemError:

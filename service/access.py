@@ -1,0 +1,86 @@
+"""Who is calling: the API key behind a request, or its client address when the API is open.
+
+With any key configured (``claimwire keys create``), every endpoint but the probes and
+the documentation needs ``Authorization: Bearer <key>``; without one, 401. With none,
+the API is open to whoever can reach it, and says so at start-up and in ``/readyz``.
+The caller's key owns the articles it submits and is what rate limits count.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from flask import Flask, g, request
+
+from service.context import services
+from service.problems import UNAUTHORIZED, ProblemError
+
+OPEN_ENDPOINTS = frozenset(
+    {"health.healthz", "health.readyz", "docs.openapi_yaml", "docs.problem_type", "swagger_ui_index"}
+)
+OPEN_BLUEPRINTS = frozenset({"swagger_ui"})
+REALM = "claimwire"
+_BEARER = re.compile(r"Bearer +([\x21-\x7e]{1,512})", re.IGNORECASE)
+
+
+OPEN, API_KEYS = "open", "api-keys"
+
+
+def access_mode() -> str:
+    """``api-keys`` when at least one key is configured, else ``open``."""
+    return API_KEYS if services().keys.any() else OPEN
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """The API key id of the request (None when the API is open) and the client address."""
+
+    key_id: str | None
+    address: str
+
+    @property
+    def rate_limit_key(self) -> str:
+        return f"key:{self.key_id}" if self.key_id else f"address:{self.address}"
+
+
+def caller() -> Caller:
+    """The current request's caller (set before every view runs)."""
+    return g.get("caller") or Caller(None, request.remote_addr or "unknown")
+
+
+def init_access(app: Flask) -> None:
+    """Check the caller of every request before anything else runs."""
+    app.before_request(_identify_caller)
+
+
+def _identify_caller() -> None:
+    address = request.remote_addr or "unknown"
+    if request.routing_exception is not None or is_open_endpoint():
+        g.caller = Caller(None, address)
+        return
+    keys = services().keys
+    if not keys.any():
+        g.caller = Caller(None, address)
+        return
+    header = request.headers.get("Authorization")
+    match = _BEARER.fullmatch(header.strip()) if header else None
+    key_id = keys.identify(match.group(1)) if match else None
+    if key_id is None:
+        raise _unauthorized("missing" if header is None else "invalid")
+    g.caller = Caller(key_id, address)
+
+
+def is_open_endpoint() -> bool:
+    """Whether the current request is for a probe or the documentation (no key, no limit)."""
+    return request.endpoint in OPEN_ENDPOINTS or request.blueprint in OPEN_BLUEPRINTS
+
+
+def _unauthorized(why: str) -> ProblemError:
+    if why == "missing":
+        detail = "Send an API key as `Authorization: Bearer <key>`."
+        challenge = f'Bearer realm="{REALM}"'
+    else:
+        detail = "The API key is malformed, unknown or revoked."
+        challenge = f'Bearer realm="{REALM}", error="invalid_token"'
+    return ProblemError(401, UNAUTHORIZED, detail, headers={"WWW-Authenticate": challenge})

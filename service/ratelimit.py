@@ -1,0 +1,59 @@
+"""Rate limits per API key (per client address when the API is open), counted in Redis.
+
+flask-limiter does the counting: one budget per caller shared by every endpoint (an
+application limit), in fixed windows kept in Redis, so all API processes count
+together. The probes and the documentation are not limited. The headers are written
+here rather than by flask-limiter, which would also overwrite the ``Retry-After`` of
+other responses (a 409 or a 503 says when to come back for its own reason): every
+limited response carries ``X-RateLimit-Limit``, ``-Remaining`` and ``-Reset`` (Unix
+time), and a request over the limit gets a 429 problem with ``Retry-After`` seconds.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+from flask import Flask, Response
+from flask_limiter import Limiter
+from flask_limiter.errors import RateLimitExceeded
+
+from service.access import caller, is_open_endpoint
+from service.config import Config
+from service.problems import RATE_LIMITED, ProblemError
+from service.store import DEFAULT_REDIS_URL, KEY_PREFIX
+
+STRATEGY = "fixed-window"
+STORAGE_PREFIX = f"{KEY_PREFIX}ratelimit"
+LIMIT_HEADER, REMAINING_HEADER, RESET_HEADER = "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"
+
+
+def init_rate_limits(app: Flask, config: Config) -> None:
+    """Apply ``config.rate_limit`` to every caller; no-op when it is off."""
+    if config.rate_limit is None:
+        return
+    limiter = Limiter(
+        key_func=lambda: caller().rate_limit_key,
+        application_limits=[config.rate_limit],
+        storage_uri=config.redis_url or DEFAULT_REDIS_URL,
+        storage_options={"key_prefix": STORAGE_PREFIX},
+        strategy=STRATEGY,
+    )
+    limiter.request_filter(is_open_endpoint)
+    limiter.init_app(app)
+
+    @app.after_request
+    def rate_limit_headers(response: Response) -> Response:
+        current = limiter.current_limit
+        if current is not None:
+            response.headers[LIMIT_HEADER] = str(current.limit.amount)
+            response.headers[REMAINING_HEADER] = str(current.remaining)
+            response.headers[RESET_HEADER] = str(current.reset_at)
+        return response
+
+    @app.errorhandler(RateLimitExceeded)
+    def too_many(error: RateLimitExceeded) -> Response:
+        current = limiter.current_limit
+        wait = max(1, math.ceil(current.reset_at - time.time())) if current else 1
+        detail = f"The limit is {error.description}; try again in {wait} s."
+        return ProblemError(429, RATE_LIMITED, detail, headers={"Retry-After": str(wait)}).response()
