@@ -54,6 +54,6 @@ def init_rate_limits(app: Flask, config: Config) -> None:
     @app.errorhandler(RateLimitExceeded)
     def too_many(error: RateLimitExceeded) -> Response:
         current = limiter.current_limit
-        wait = max(1, math.ceil(current.reset_at - time.time())) if current else 1
+        wait = max(1, math.ceil(current.window[0] - time.time())) if current else 1
         detail = f"The limit is {error.description}; try again in {wait} s."
         return ProblemError(429, RATE_LIMITED, detail, headers={"Retry-After": str(wait)}).response()

@@ -11,7 +11,9 @@ import yaml
 from fixtures_api import REPO, SHORT_TEXT, stop_process_tree, wait_until
 from openapi_check import CheckedClient
 from service.app import create_app
+from service.keys import ApiKeys
 from service.problems import PROBLEM_TYPES
+from service.store import connect
 from workers.liveness import Liveness
 
 
@@ -37,6 +39,9 @@ def test_readyz_follows_the_workers(client, config, start_worker):
     body = response.get_json()
     assert body["checks"] == {"redis": "ok", "workers": 1}
     assert body["queued"] in (0, 1)
+    assert body["access"] == "open"
+    ApiKeys(connect(config.redis_url)).create("cms")
+    assert client.get("/readyz").get_json()["access"] == "api-keys"
     stop_process_tree(worker)
     # A worker that stopped cleanly deregisters at once; one that had to be killed under
     # load is dropped when its heartbeat goes silent (RQ's worker_ttl plus the grace).
