@@ -14,8 +14,8 @@ from redis import Redis
 
 from service.embedded_redis import EmbeddedRedis, bundled_redis_server
 
-# The API, worker and live-service fixtures, available to every test module.
-pytest_plugins = ["fixtures_api", "live_service"]
+# The API, worker, gunicorn and live-service fixtures, available to every test module.
+pytest_plugins = ["fixtures_api", "live_service", "fixtures_http"]
 
 
 @pytest.fixture(scope="session")

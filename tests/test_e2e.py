@@ -2,44 +2,14 @@
 
 from __future__ import annotations
 
-import subprocess
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 import requests
 
-from fixtures_api import REPO, SEED_TEXT, config_env, stop_process_tree
-from live_service import claimwire, get, poll, post
-from service.config import Config
-from service.embedded_redis import free_port
+from fixtures_api import SEED_TEXT
+from live_service import get, poll, post
 
-API_START_TIMEOUT = 30.0
 EXTRACTION_TIMEOUT = 60.0
-
-
-@pytest.fixture
-def api_url(config: Config, tmp_path: Path) -> Iterator[str]:
-    """``claimwire api`` (gunicorn, one process) on a free loopback port, on the test Redis and queue."""
-    port = free_port()
-    log = tmp_path / "api.log"
-    env = {**config_env(config), "CLAIMWIRE_API_PROCESSES": "1"}
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            claimwire("api", "--port", str(port)),
-            env=env,
-            cwd=REPO,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        poll(lambda: requests.get(f"{url}/healthz", timeout=2), lambda r: r.ok, API_START_TIMEOUT, "gunicorn", process, log)
-        yield url
-    finally:
-        stop_process_tree(process)
 
 
 def all_claims(session: requests.Session, url: str) -> list[dict[str, Any]]:

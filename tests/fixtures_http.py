@@ -1,0 +1,65 @@
+"""A real ``claimwire api`` (gunicorn) on a free loopback port, on the test Redis and queue."""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from fixtures_api import REPO, config_env, stop_process_tree
+from live_service import claimwire, poll
+from service.config import Config
+from service.embedded_redis import free_port
+
+API_START_TIMEOUT = 30.0
+
+ApiFactory = Callable[..., str]
+
+
+def api_env(config: Config) -> dict[str, str]:
+    """``config_env`` plus the access and limit settings."""
+    return {
+        **config_env(config),
+        "CLAIMWIRE_API_PROCESSES": str(config.api_processes),
+        "CLAIMWIRE_RATE_LIMIT": config.rate_limit or "off",
+        "CLAIMWIRE_MAX_TEXT_CHARS": str(config.max_text_chars),
+        "CLAIMWIRE_MAX_HEADER_BYTES": str(config.max_header_bytes),
+        "CLAIMWIRE_MAX_QUEUE_DEPTH": str(config.max_queue_depth),
+    }
+
+
+@pytest.fixture
+def start_api(config: Config, tmp_path: Path) -> Iterator[ApiFactory]:
+    """Start ``claimwire api`` with ``config`` changed by the keyword arguments; its base URL once it answers."""
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(**changes: object) -> str:
+        port = free_port()
+        log = tmp_path / f"api-{len(started)}.log"
+        with log.open("w") as out:
+            process = subprocess.Popen(
+                claimwire("api", "--port", str(port)),
+                env=api_env(dataclasses.replace(config, **changes)),
+                cwd=REPO,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        started.append(process)
+        url = f"http://127.0.0.1:{port}"
+        poll(lambda: requests.get(f"{url}/healthz", timeout=2), lambda r: r.ok, API_START_TIMEOUT, "gunicorn", process, log)
+        return url
+
+    yield start
+    for process in started:
+        stop_process_tree(process)
+
+
+@pytest.fixture
+def api_url(start_api: ApiFactory) -> str:
+    """``claimwire api`` with one gunicorn process and the test configuration."""
+    return start_api(api_processes=1)
