@@ -13,6 +13,9 @@ from datetime import datetime, timezone
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate
+from rfc3986 import uri_reference
+from rfc3986.exceptions import ValidationError as UriValidationError
+from rfc3986.validators import Validator
 
 from workers.claims import CLAIM_TYPES
 
@@ -25,6 +28,20 @@ MAX_CLAIMANT_FILTER_CHARS = 200
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
 
+# A character that is not whitespace, by both Python's and JSON Schema's (ECMA-262) definitions;
+# openapi.yaml gives the text fields this same pattern.
+NOT_BLANK = re.compile(
+    r"[^\t\n\v\f\r \x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]"
+)
+
+_HTTP_SCHEME = re.compile(r"[Hh][Tt][Tt][Pp][Ss]?://")
+_NOT_IN_URI = re.compile(r"[\x00-\x20\x7f-\U0010ffff\"<>\\^`{|}]")  # RFC 3986 has no place for these
+_URI_VALIDATOR = (
+    Validator()
+    .require_presence_of("scheme", "host")
+    .check_validity_of("scheme", "userinfo", "host", "path", "query", "fragment")
+)
+
 # RFC 3339 section 5.6 date-time; Python's fromisoformat alone accepts more (dates, basic format).
 _RFC3339 = re.compile(
     r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})"
@@ -32,8 +49,22 @@ _RFC3339 = re.compile(
 
 
 def _not_blank(value: str) -> None:
-    if not value.strip():
+    if not NOT_BLANK.search(value):
         raise ValidationError("Must contain more than whitespace.")
+
+
+def _http_url(value: str) -> None:
+    """An absolute http(s) URI with a host, as RFC 3986 (and so openapi.yaml's ``format: uri``) has it.
+
+    marshmallow's own URL field also wants a top-level domain of two letters or more,
+    which RFC 3986 does not; the article's URL is only reported back, never fetched.
+    """
+    if not _HTTP_SCHEME.match(value) or _NOT_IN_URI.search(value):
+        raise ValidationError("Not an http or https URL.")
+    try:
+        _URI_VALIDATOR.validate(uri_reference(value))
+    except UriValidationError:
+        raise ValidationError("Not an http or https URL.") from None
 
 
 def _small_json(value: dict[str, Any]) -> None:
@@ -58,12 +89,7 @@ class ArticleSubmissionSchema(Schema):
 
     text = fields.String(required=True, validate=_not_blank)
     title = fields.String(allow_none=True, validate=validate.Length(max=MAX_TITLE_CHARS))
-    url = fields.URL(
-        allow_none=True,
-        schemes={"http", "https"},
-        require_tld=False,
-        validate=validate.Length(max=MAX_URL_CHARS),
-    )
+    url = fields.String(allow_none=True, validate=[validate.Length(max=MAX_URL_CHARS), _http_url])
     publisher = fields.String(allow_none=True, validate=validate.Length(max=MAX_PUBLISHER_CHARS))
     published_at = RFC3339DateTime(format="iso", allow_none=True)
     language = fields.String(

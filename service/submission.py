@@ -33,7 +33,8 @@ from service.store import IdempotencyKeyReused, QueueFull, Submission
 
 ACCEPTED_MEDIA_TYPES = ("application/json", "text/plain")
 IDEMPOTENCY_HEADER = "Idempotency-Key"
-_IDEMPOTENCY_KEY = re.compile(r'"?([\x21\x23-\x7e]{1,255})"?')
+# openapi.yaml gives the header this same pattern.
+IDEMPOTENCY_KEY = re.compile(r'"?([\x21\x23-\x7e]{1,255})"?')
 MAX_JSON_DEPTH = 32
 RETRY_FULL_QUEUE_AFTER_SECONDS = "30"
 
@@ -118,7 +119,7 @@ def _idempotency_key(request: Request) -> str | None:
     raw = request.headers.get(IDEMPOTENCY_HEADER)
     if raw is None:
         return None
-    match = _IDEMPOTENCY_KEY.fullmatch(raw.strip())
+    match = IDEMPOTENCY_KEY.fullmatch(raw.strip())
     if match is None:
         raise ProblemError(
             400,

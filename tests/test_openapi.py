@@ -15,7 +15,8 @@ from werkzeug.wrappers import Response
 from fixtures_api import REPO, SHORT_TEXT
 from openapi_check import SPEC_PATH, check_response
 from service.blueprints.docs import openapi_text
-from service.schemas import ArticleSubmissionSchema, ClaimsQuerySchema
+from service.schemas import NOT_BLANK, ArticleSubmissionSchema, ClaimsQuerySchema
+from service.submission import IDEMPOTENCY_KEY
 from workers.claims import ClaimSchema
 
 
@@ -72,6 +73,14 @@ def test_submission_schema_matches_the_request_schema(spec):
     assert set(node["properties"]) == set(ArticleSubmissionSchema().fields)
     assert node["required"] == ["text"]
     assert node["properties"]["language"]["enum"] == ["en"]
+
+
+def test_the_spec_patterns_are_the_ones_the_code_applies(spec):
+    bodies = spec["components"]["requestBodies"]["Article"]["content"]
+    assert spec["components"]["schemas"]["ArticleSubmission"]["properties"]["text"]["pattern"] == NOT_BLANK.pattern
+    assert bodies["text/plain"]["schema"]["pattern"] == NOT_BLANK.pattern
+    header = spec["components"]["parameters"]["IdempotencyKey"]["schema"]["pattern"]
+    assert header == "^" + IDEMPOTENCY_KEY.pattern.replace("(", "").replace(")", "") + "$"
 
 
 def test_claims_query_parameters_match_the_query_schema(spec):
