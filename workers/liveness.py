@@ -8,6 +8,12 @@ deadline passes, and the next registry maintenance of any live worker, run every
 ``CLAIMWIRE_STALE_AFTER`` (S) as S/4 + S/4 + S/2 bounds the time from the kill to that
 decision by S. An idle worker blocks on the queue for at most ``maintenance_interval``
 seconds, so it wakes up for maintenance in time.
+
+Retries wait in the ScheduledJobRegistry for the one RQ scheduler that holds the queue's
+scheduler lock, a lock RQ keeps for 61 seconds after its holder's last heartbeat. A
+worker's maintenance releases the lock of a scheduler silent for as long as a job's
+heartbeat may be (S/2), and its own scheduler takes over: a retry outlives a dead
+scheduler by at most S, not by a minute.
 """
 
 from __future__ import annotations
@@ -17,6 +23,9 @@ from datetime import datetime, timedelta, timezone
 
 from redis import Redis
 from rq import Queue, Worker
+from rq.exceptions import SchedulerNotFound
+from rq.scheduler import RQScheduler
+from rq.scripts import release_lock
 
 # rq blocks on the queue for worker_ttl - 15 seconds (BaseWorker.dequeue_timeout).
 _RQ_DEQUEUE_MARGIN = 15
@@ -49,6 +58,11 @@ class Liveness:
         """A worker whose last heartbeat is older than this is taken for dead."""
         return timedelta(seconds=self.worker_ttl + self.heartbeat_grace)
 
+    @property
+    def scheduler_silence_limit(self) -> timedelta:
+        """A scheduler (it beats every second) whose last heartbeat is older than this is taken for dead."""
+        return timedelta(seconds=self.job_monitoring_interval + self.heartbeat_grace)
+
 
 def count_live_workers(redis: Redis, queue_name: str, stale_after: int) -> int:
     """Workers listening on the queue whose heartbeat is recent."""
@@ -56,3 +70,28 @@ def count_live_workers(redis: Redis, queue_name: str, stale_after: int) -> int:
     now = datetime.now(timezone.utc)
     workers = Worker.all(queue=Queue(queue_name, connection=redis))
     return sum(1 for w in workers if w.last_heartbeat and now - w.last_heartbeat <= limit)
+
+
+def release_dead_scheduler_locks(redis: Redis, queues: list[Queue], silence_limit: timedelta) -> list[str]:
+    """Release the scheduler lock of each queue whose holder has been silent too long.
+
+    A holder whose record is not written yet (it is starting) is left alone; the release
+    is atomic and only if the lock still names that holder. Like the workers' liveness,
+    this compares heartbeats written by other hosts with our clock. Returns the queues
+    whose lock was released.
+    """
+    now = datetime.now(timezone.utc)
+    released: list[str] = []
+    for queue in queues:
+        key = RQScheduler.get_locking_key(queue.name)
+        raw_holder = redis.get(key)
+        if raw_holder is None:
+            continue
+        holder = raw_holder.decode()
+        try:
+            beat = RQScheduler.fetch(holder, connection=redis).last_heartbeat
+        except SchedulerNotFound:
+            continue
+        if beat is not None and now - beat > silence_limit and release_lock(redis, key, holder):
+            released.append(queue.name)
+    return released

@@ -19,30 +19,48 @@ from service.config import Config
 from service.queueing import ExtractionJobs
 from service.store import connect
 from workers.jobs import record_horse_death
-from workers.liveness import Liveness
+from workers.liveness import Liveness, release_dead_scheduler_locks
 from workers.pipeline import get_extractor
 from workers.timeouts import RepeatingDeathPenalty
 
 
 class ExtractionWorker(Worker):
-    """An RQ worker whose job heartbeats outlive the monitoring interval by a set grace.
+    """An RQ worker that notices dead workers within bounds set by :class:`Liveness`.
 
-    RQ's own grace is a fixed 60 seconds, which would make a dead worker's job linger
-    for over a minute whatever the configuration says. Job timeouts use
+    Its job heartbeats outlive the monitoring interval by a set grace: RQ's own grace is
+    a fixed 60 seconds, which would make a dead worker's job linger for over a minute
+    whatever the configuration says. For the same reason its maintenance releases the
+    scheduler lock of a dead worker's scheduler (RQ keeps it for 61 seconds), so that
+    its own scheduler can take over the retries. Job timeouts use
     :class:`workers.timeouts.RepeatingDeathPenalty`.
     """
 
     death_penalty_class = RepeatingDeathPenalty
 
-    def __init__(self, *args: Any, heartbeat_grace: int, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.heartbeat_grace = heartbeat_grace
+    def __init__(self, *args: Any, liveness: Liveness, **kwargs: Any) -> None:
+        super().__init__(
+            *args,
+            worker_ttl=liveness.worker_ttl,
+            job_monitoring_interval=liveness.job_monitoring_interval,
+            maintenance_interval=liveness.maintenance_interval,
+            **kwargs,
+        )
+        self.liveness = liveness
+
+    def run_maintenance_tasks(self) -> None:
+        """RQ's maintenance (which starts this worker's scheduler if it can take the lock), after
+        releasing the lock of a dead scheduler."""
+        if self.scheduler is not None:
+            released = release_dead_scheduler_locks(self.connection, self.queues, self.liveness.scheduler_silence_limit)
+            if released:
+                self.log.warning("Worker %s: released the lock of a silent scheduler on %s", self.name, released)
+        super().run_maintenance_tasks()
 
     def get_heartbeat_ttl(self, job: Job, working_time: float = 0.0) -> int:
         interval = self.job_monitoring_interval
         if job.timeout and job.timeout > 0:
             interval = min(interval, max(1, int(job.timeout - working_time)))
-        return interval + self.heartbeat_grace
+        return interval + self.liveness.heartbeat_grace
 
 
 def run_worker(config: Config, burst: bool = False, name: str | None = None) -> None:
@@ -52,15 +70,11 @@ def run_worker(config: Config, burst: bool = False, name: str | None = None) -> 
     """
     get_extractor()
     redis = connect(config.redis_url)
-    liveness = Liveness.from_stale_after(config.stale_after)
     worker = ExtractionWorker(
         [ExtractionJobs(redis, config).queue],
         connection=redis,
         name=name,
-        worker_ttl=liveness.worker_ttl,
-        job_monitoring_interval=liveness.job_monitoring_interval,
-        maintenance_interval=liveness.maintenance_interval,
-        heartbeat_grace=liveness.heartbeat_grace,
+        liveness=Liveness.from_stale_after(config.stale_after),
         work_horse_killed_handler=record_horse_death,
     )
     worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
