@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from rq import Worker
+from rq import Queue, Worker
+from rq.executions import Execution
 from rq.job import Job
+from rq.registry import StartedJobRegistry
 
 from service.config import Config
 from service.queueing import ExtractionJobs
@@ -56,11 +58,32 @@ class ExtractionWorker(Worker):
                 self.log.warning("Worker %s: released the lock of a silent scheduler on %s", self.name, released)
         super().run_maintenance_tasks()
 
+    def handle_job_success(
+        self, job: Job, queue: Queue, started_job_registry: StartedJobRegistry, execution: Execution
+    ) -> None:
+        """RQ's success handling, after forgetting the executions of dead workers that RQ would trip on."""
+        forget_expired_executions(job)
+        super().handle_job_success(job, queue, started_job_registry, execution)
+
     def get_heartbeat_ttl(self, job: Job, working_time: float = 0.0) -> int:
         interval = self.job_monitoring_interval
         if job.timeout and job.timeout > 0:
             interval = min(interval, max(1, int(job.timeout - working_time)))
         return interval + self.liveness.heartbeat_grace
+
+
+def forget_expired_executions(job: Job) -> None:
+    """Drop the executions whose record has expired from the job's execution registry.
+
+    RQ lists an execution there 60 seconds longer than its record lives. When a dead
+    worker's job is retried and finishes within that minute, deleting the finished job
+    (``result_ttl=0``) fails on the missing record, and RQ fails and retries a job that
+    succeeded.
+    """
+    registry = job.execution_registry
+    for execution_id in registry.get_execution_ids():
+        if not job.connection.exists(Execution(execution_id, job.id, job.connection).key):
+            job.connection.zrem(registry.key, execution_id)
 
 
 def run_worker(config: Config, burst: bool = False, name: str | None = None) -> None:
