@@ -113,7 +113,8 @@ def start_worker(config: Config, tmp_path: Path) -> Iterator[WorkerFactory]:
     started: list[subprocess.Popen] = []
     redis = connect(config.redis_url)
 
-    def start(cfg: Config | None = None) -> subprocess.Popen:
+    def start(cfg: Config | None = None, wait: bool = True) -> subprocess.Popen:
+        """One more worker; with ``wait`` (the default), return once it listens on the queue."""
         cfg = cfg or config
         before = count_live_workers(redis, cfg.queue_name, cfg.stale_after)
         log = open(tmp_path / f"worker-{len(started)}.log", "w")
@@ -127,6 +128,8 @@ def start_worker(config: Config, tmp_path: Path) -> Iterator[WorkerFactory]:
             start_new_session=True,  # its own process group, which its scheduler process shares
         )
         started.append(proc)
+        if not wait:
+            return proc
         wait_until(
             lambda: count_live_workers(redis, cfg.queue_name, cfg.stale_after) > before,
             WORKER_START_TIMEOUT,
