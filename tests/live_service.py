@@ -1,7 +1,8 @@
 """Helpers for tests that run ``claimwire`` commands as real processes and talk HTTP to them.
 
-Import the ``served`` fixture from here: a ready ``claimwire serve``, stopped at teardown
-with everything it started.
+The ``served`` fixture (registered in conftest.py) is a ready ``claimwire serve``, stopped at
+teardown with everything it started; :func:`serving` runs one with an environment of the
+test's choosing.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -105,17 +107,18 @@ class Served:
         return found
 
 
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[Served]:
-    """``claimwire serve`` without REDIS_URL, one worker, one API process, on a free port; ready."""
+@contextmanager
+def serving(tmp_path: Path, env: Mapping[str, str], workers: int = 1) -> Iterator[Served]:
+    """``claimwire serve`` with ``env`` and ``workers`` workers on a free port, once ready.
+
+    On the way out it is stopped (SIGTERM), and whatever it started that is left is killed.
+    """
     port = free_port()
     log = tmp_path / "serve.log"
-    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
-    env.update(CLAIMWIRE_DATA_DIR=str(tmp_path / "data"), CLAIMWIRE_API_PROCESSES="1", PYTHONUNBUFFERED="1")
     with log.open("w") as out:
         process = subprocess.Popen(
-            claimwire("serve", "--port", str(port), "--workers", "1"),
-            env=env,
+            claimwire("serve", "--port", str(port), "--workers", str(workers)),
+            env={**env, "PYTHONUNBUFFERED": "1"},
             cwd=tmp_path,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -147,3 +150,12 @@ def served(tmp_path: Path) -> Iterator[Served]:
                 leftover.kill()
             except psutil.NoSuchProcess:
                 pass
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[Served]:
+    """``claimwire serve`` without REDIS_URL, one worker, one API process, on a free port; ready."""
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    env.update(CLAIMWIRE_DATA_DIR=str(tmp_path / "data"), CLAIMWIRE_API_PROCESSES="1")
+    with serving(tmp_path, env) as service:
+        yield service
