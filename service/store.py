@@ -50,7 +50,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from redis import Redis
 from redis.client import Pipeline
@@ -62,6 +62,8 @@ KEY_PREFIX = "claimwire:"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 IDEMPOTENCY_TTL = 24 * 3600
 MAX_OPTIMISTIC_RETRIES = 20
+
+T = TypeVar("T")
 
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 STATUSES: tuple[str, ...] = (QUEUED, RUNNING, DONE, FAILED)
@@ -263,49 +265,46 @@ class ArticleStore:
         fingerprint = _fingerprint(fields_)
         idem_key = idempotency_key(idempotency, owner) if idempotency is not None else None
         akey, rkey = article_key(article_id), result_key(article_id)
-        for _ in range(MAX_OPTIMISTIC_RETRIES):
-            with self.redis.pipeline() as pipe:
-                try:
-                    pipe.watch(akey, rkey, *([idem_key] if idem_key else []))
-                    replay = False
-                    if idem_key:
-                        seen = pipe.get(idem_key)
-                        if seen is not None:
-                            if json.loads(seen)["fingerprint"] != fingerprint:
-                                raise IdempotencyKeyReused(idempotency)
-                            replay = True
-                    raw = pipe.hgetall(akey)
-                    current = Article.from_hash(raw) if raw else None
-                    result = pipe.get(rkey) if current and current.status == DONE else None
-                    keep = current is not None and (
-                        (current.status in PENDING and jobs.is_alive(current.job_id))
-                        or (current.status == DONE and result is not None)
-                        or (current.status == FAILED and replay)
-                    )
-                    if not keep and jobs.is_full():
-                        raise QueueFull(article_id)
-                    owners = {f: "1" for f in _owner_fields(raw)}
-                    if owner is not None:
-                        owners[owner_field(owner)] = "1"
-                    pipe.multi()
-                    if idem_key and not replay:
-                        record = {"article_id": article_id, "fingerprint": fingerprint}
-                        pipe.set(idem_key, json.dumps(record), ex=IDEMPOTENCY_TTL)
-                    if keep:
-                        if owner is not None:
-                            pipe.hset(akey, owner_field(owner), "1")
-                        pipe.execute()
-                        return Submission(current, json.loads(result) if result else None)
-                    job_id = jobs.enqueue(pipe, article_id)
-                    article = _new_article(article_id, fields_, job_id)
-                    pipe.delete(akey, rkey)
-                    pipe.hset(akey, mapping={**article.to_hash(), **owners})
-                    pipe.expire(akey, self.result_ttl)
-                    pipe.execute()
-                    return Submission(article)
-                except WatchError:
-                    continue
-        raise WatchError(f"article {article_id}: too much contention")
+
+        def attempt(pipe: Pipeline) -> Submission:
+            replay = False
+            if idem_key:
+                seen = pipe.get(idem_key)
+                if seen is not None:
+                    if json.loads(seen)["fingerprint"] != fingerprint:
+                        raise IdempotencyKeyReused(idempotency)
+                    replay = True
+            raw = pipe.hgetall(akey)
+            current = Article.from_hash(raw) if raw else None
+            result = pipe.get(rkey) if current and current.status == DONE else None
+            keep = current is not None and (
+                (current.status in PENDING and jobs.is_alive(current.job_id))
+                or (current.status == DONE and result is not None)
+                or (current.status == FAILED and replay)
+            )
+            if not keep and jobs.is_full():
+                raise QueueFull(article_id)
+            owners = {f: "1" for f in _owner_fields(raw)}
+            if owner is not None:
+                owners[owner_field(owner)] = "1"
+            pipe.multi()
+            if idem_key and not replay:
+                record = {"article_id": article_id, "fingerprint": fingerprint}
+                pipe.set(idem_key, json.dumps(record), ex=IDEMPOTENCY_TTL)
+            if keep:
+                if owner is not None:
+                    pipe.hset(akey, owner_field(owner), "1")
+                pipe.execute()
+                return Submission(current, json.loads(result) if result else None)
+            job_id = jobs.enqueue(pipe, article_id)
+            article = _new_article(article_id, fields_, job_id)
+            pipe.delete(akey, rkey)
+            pipe.hset(akey, mapping={**article.to_hash(), **owners})
+            pipe.expire(akey, self.result_ttl)
+            pipe.execute()
+            return Submission(article)
+
+        return self._watched((akey, rkey, *([idem_key] if idem_key else [])), attempt)
 
     def delete(self, article_id: str, owner: str | None = None) -> bool:
         """Remove the article and its cached result; False when there is no such (visible) article.
@@ -314,24 +313,21 @@ class ArticleStore:
         that submitted it is left.
         """
         akey = article_key(article_id)
-        for _ in range(MAX_OPTIMISTIC_RETRIES):
-            with self.redis.pipeline() as pipe:
-                try:
-                    pipe.watch(akey)
-                    raw = pipe.hgetall(akey)
-                    if not _visible(raw, owner):
-                        return False
-                    others = set(_owner_fields(raw)) - ({owner_field(owner)} if owner else set())
-                    pipe.multi()
-                    if owner is not None and others:
-                        pipe.hdel(akey, owner_field(owner))
-                    else:
-                        pipe.delete(akey, result_key(article_id))
-                    pipe.execute()
-                    return True
-                except WatchError:
-                    continue
-        raise WatchError(f"article {article_id}: too much contention")
+
+        def attempt(pipe: Pipeline) -> bool:
+            raw = pipe.hgetall(akey)
+            if not _visible(raw, owner):
+                return False
+            others = set(_owner_fields(raw)) - ({owner_field(owner)} if owner else set())
+            pipe.multi()
+            if owner is not None and others:
+                pipe.hdel(akey, owner_field(owner))
+            else:
+                pipe.delete(akey, result_key(article_id))
+            pipe.execute()
+            return True
+
+        return self._watched((akey,), attempt)
 
     # --- transitions made by the worker --------------------------------------------------
 
@@ -391,25 +387,33 @@ class ArticleStore:
     ) -> Article | None:
         """Run ``apply`` in a transaction if the article is pending and owned by ``job_id``."""
         key = article_key(article_id)
+
+        def attempt(pipe: Pipeline) -> Article | None:
+            raw = pipe.hgetall(key)
+            article = Article.from_hash(raw) if raw else None
+            if (
+                article is None
+                or article.status not in PENDING
+                or (job_id is not None and article.job_id != job_id)
+            ):
+                return None
+            pipe.multi()
+            apply(pipe, article)
+            pipe.execute()
+            return article
+
+        return self._watched((key,), attempt)
+
+    def _watched(self, keys: tuple[str, ...], attempt: Callable[[Pipeline], T]) -> T:
+        """Run ``attempt`` on a pipeline watching ``keys``; again when one changed before its MULTI ran."""
         for _ in range(MAX_OPTIMISTIC_RETRIES):
             with self.redis.pipeline() as pipe:
                 try:
-                    pipe.watch(key)
-                    raw = pipe.hgetall(key)
-                    article = Article.from_hash(raw) if raw else None
-                    if (
-                        article is None
-                        or article.status not in PENDING
-                        or (job_id is not None and article.job_id != job_id)
-                    ):
-                        return None
-                    pipe.multi()
-                    apply(pipe, article)
-                    pipe.execute()
-                    return article
+                    pipe.watch(*keys)
+                    return attempt(pipe)
                 except WatchError:
                     continue
-        raise WatchError(f"article {article_id}: too much contention")
+        raise WatchError(f"{keys[0]}: too much contention")
 
 
 def _new_article(article_id: str, fields_: dict[str, Any], job_id: str) -> Article:
