@@ -179,6 +179,17 @@ def broken_published_at(redis: Redis, article_id: str) -> Iterator[None]:
     redis.hset(key, "published_at", original)
 
 
+def rq_leftovers(queue: Queue) -> dict[str, int]:
+    """What is left in the queue and its registries, by place; empty once all jobs are over."""
+    counts = {
+        "queued": queue.count,
+        "started": queue.started_job_registry.count,
+        "scheduled": queue.scheduled_job_registry.count,
+        "failed": queue.failed_job_registry.count,
+    }
+    return {place: n for place, n in counts.items() if n}
+
+
 def wait_until(predicate: Callable[[], object], timeout: float, what: str, interval: float = 0.05) -> None:
     """Poll ``predicate`` until it is truthy; fail the test after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
