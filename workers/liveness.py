@@ -13,7 +13,8 @@ Retries wait in the ScheduledJobRegistry for the one RQ scheduler that holds the
 scheduler lock, a lock RQ keeps for 61 seconds after its holder's last heartbeat. A
 worker's maintenance releases the lock of a scheduler silent for as long as a job's
 heartbeat may be (S/2), and its own scheduler takes over: a retry outlives a dead
-scheduler by at most S, not by a minute.
+scheduler by about S (S/2 more when the only live worker has just started), not by a
+minute.
 """
 
 from __future__ import annotations
