@@ -128,16 +128,22 @@ def keys_list() -> None:
 @click.argument("key_id")
 def keys_revoke(key_id: str) -> None:
     """Revoke the key KEY_ID (as shown by `keys list`); it stops working at once."""
-    if not _api_keys().revoke(key_id):
+    api_keys = _api_keys()
+    if not api_keys.revoke(key_id):
         raise click.ClickException(f"there is no key {key_id!r}")
     click.echo(f"revoked key {key_id}", err=True)
+    if not api_keys.any():
+        click.echo("warning: no key is left, so the API is open to anyone who can reach it", err=True)
 
 
 def _api_keys() -> "ApiKeys":
+    """Keys in ``REDIS_URL``, else in the private Redis a running ``serve`` recorded, else the default."""
+    from service.embedded_redis import recorded_url
     from service.keys import ApiKeys
     from service.store import connect
 
-    return ApiKeys(connect(Config.from_env().redis_url))
+    config = Config.from_env()
+    return ApiKeys(connect(config.redis_url or recorded_url(config.embedded_redis_dir)))
 
 
 def _check_redis(config: Config) -> None:

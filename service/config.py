@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 DEFAULT_RATE_LIMIT = "600/minute"
-# What to do at start-up when Redis is not set up to keep accepted work (see service.persistence).
+# What to do at start-up when Redis is not set up to keep accepted work (see service.startup_checks).
 REDIS_CHECK_MODES: tuple[str, ...] = ("warn", "refuse", "off")
+# The private Redis of ``claimwire serve`` lives in this folder of CLAIMWIRE_DATA_DIR.
+EMBEDDED_REDIS_DIR = "redis"
 
 
 def _int(name: str, default: int) -> int:
@@ -59,6 +62,11 @@ class Config:
     max_queue_depth: int
     rate_limit: str | None
     redis_check: str
+
+    @property
+    def embedded_redis_dir(self) -> Path:
+        """Where ``serve`` keeps its private Redis when ``REDIS_URL`` is not set."""
+        return Path(self.data_dir) / EMBEDDED_REDIS_DIR
 
     @classmethod
     def from_env(cls) -> "Config":

