@@ -53,6 +53,15 @@ def config_env(config: Config) -> dict[str, str]:
         CLAIMWIRE_JOB_RETRIES=str(config.job_retries),
         CLAIMWIRE_EXTRACT_WAIT=str(config.extract_wait),
         CLAIMWIRE_STALE_AFTER=str(config.stale_after),
+        CLAIMWIRE_DATA_DIR=config.data_dir,
+        CLAIMWIRE_WORKERS=str(config.workers),
+        PORT=str(config.port),
+        CLAIMWIRE_API_PROCESSES=str(config.api_processes),
+        CLAIMWIRE_MAX_TEXT_CHARS=str(config.max_text_chars),
+        CLAIMWIRE_MAX_HEADER_BYTES=str(config.max_header_bytes),
+        CLAIMWIRE_MAX_QUEUE_DEPTH=str(config.max_queue_depth),
+        CLAIMWIRE_RATE_LIMIT=config.rate_limit or "off",
+        CLAIMWIRE_REDIS_CHECK=config.redis_check,
         PYTHONUNBUFFERED="1",
     )
     return env

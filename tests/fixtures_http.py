@@ -20,18 +20,6 @@ API_START_TIMEOUT = 30.0
 ApiFactory = Callable[..., str]
 
 
-def api_env(config: Config) -> dict[str, str]:
-    """``config_env`` plus the access and limit settings."""
-    return {
-        **config_env(config),
-        "CLAIMWIRE_API_PROCESSES": str(config.api_processes),
-        "CLAIMWIRE_RATE_LIMIT": config.rate_limit or "off",
-        "CLAIMWIRE_MAX_TEXT_CHARS": str(config.max_text_chars),
-        "CLAIMWIRE_MAX_HEADER_BYTES": str(config.max_header_bytes),
-        "CLAIMWIRE_MAX_QUEUE_DEPTH": str(config.max_queue_depth),
-    }
-
-
 @pytest.fixture
 def start_api(config: Config, tmp_path: Path) -> Iterator[ApiFactory]:
     """Start ``claimwire api`` with ``config`` changed by the keyword arguments; its base URL once it answers."""
@@ -43,7 +31,7 @@ def start_api(config: Config, tmp_path: Path) -> Iterator[ApiFactory]:
         with log.open("w") as out:
             process = subprocess.Popen(
                 claimwire("api", "--port", str(port)),
-                env=api_env(dataclasses.replace(config, **changes)),
+                env=config_env(dataclasses.replace(config, **changes)),
                 cwd=REPO,
                 stdout=out,
                 stderr=subprocess.STDOUT,
