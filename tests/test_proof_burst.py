@@ -74,6 +74,7 @@ def test_a_burst_of_5000_submissions_is_fully_accounted_for(start_api: ApiFactor
     assert len(distinct_ids) == len(set(texts)) == round(SUBMISSIONS * (1 - DUPLICATE_SHARE))
 
     job_ids = queue.get_job_ids()
+    print(f"burst: {len(distinct_ids)} distinct articles, {len(job_ids)} jobs queued")
     assert len(job_ids) == len(set(job_ids)) == len(distinct_ids), "a duplicate queued a job, or one was lost"
     with redis_conn.pipeline(transaction=False) as pipe:
         for article_id in sorted(distinct_ids):
