@@ -69,11 +69,13 @@ def api(host: str, port: int | None) -> None:
 @click.option("--burst", is_flag=True, help="Work off the queue, then exit.")
 def worker(burst: bool) -> None:
     """Run one extraction worker on the queue."""
+    from service.startup_checks import PersistenceError
     from workers.worker import run_worker
 
-    config = Config.from_env()
-    _check_redis(config)
-    run_worker(config, burst=burst)
+    try:
+        run_worker(Config.from_env(), burst=burst)
+    except PersistenceError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @main.command()

@@ -11,7 +11,7 @@ import pytest
 from redis import Redis
 
 from live_service import claimwire
-from service.embedded_redis import EmbeddedRedis, bundled_redis_server
+from service.embedded_redis import EmbeddedRedis, bundled_redis_server, free_port
 from service.keys import ApiKeys
 from service.startup_checks import PersistenceError, announce_access, check_persistence, persistence_problems
 
@@ -52,6 +52,29 @@ def test_the_worker_command_refuses_to_start_on_a_redis_that_evicts(own_redis):
     done = subprocess.run(claimwire("worker", "--burst"), env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 1
     assert "maxmemory-policy volatile-lru" in done.stderr
+
+
+def test_a_worker_started_before_its_redis_checks_it_once_it_answers(tmp_path: Path) -> None:
+    port = free_port()
+    env = {"REDIS_URL": f"redis://127.0.0.1:{port}/0", "CLAIMWIRE_REDIS_CHECK": "refuse", "PATH": "/usr/bin:/bin"}
+    worker = subprocess.Popen(claimwire("worker", "--burst"), env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        with pytest.raises(subprocess.TimeoutExpired):
+            worker.wait(2)  # waiting for Redis, not refusing for want of it
+        server = subprocess.Popen(
+            [bundled_redis_server(), "--bind", "127.0.0.1", "--port", str(port), "--save", "",
+             "--maxmemory-policy", "volatile-lru"],
+            cwd=tmp_path, stdout=subprocess.DEVNULL,
+        )
+        try:
+            _, stderr = worker.communicate(timeout=60)
+        finally:
+            server.terminate()
+            server.wait(15)
+    finally:
+        worker.kill()
+    assert worker.returncode == 1
+    assert "waiting up to" in stderr and "maxmemory-policy volatile-lru" in stderr
 
 
 def test_the_open_api_is_announced_as_such(own_redis, caplog):

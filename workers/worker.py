@@ -29,6 +29,7 @@ from rq.registry import StartedJobRegistry
 
 from service.config import Config
 from service.queueing import ExtractionJobs
+from service.startup_checks import check_persistence
 from service.store import connect
 from workers.jobs import record_horse_death
 from workers.liveness import Liveness, release_dead_scheduler_locks
@@ -123,11 +124,13 @@ def wait_for_redis(redis: Redis) -> None:
 def run_worker(config: Config, burst: bool = False, name: str | None = None) -> None:
     """Run one worker until stopped (SIGTERM / Ctrl-C finish the current job first).
 
-    With ``burst`` it works off the queue and the due retries, then returns.
+    With ``burst`` it works off the queue and the due retries, then returns. Redis's
+    persistence is checked once it answers (:class:`PersistenceError` when refused).
     """
-    get_extractor()
     redis = connect(config.redis_url)
     wait_for_redis(redis)
+    check_persistence(redis, config.redis_check)
+    get_extractor()
     worker = ExtractionWorker(
         [ExtractionJobs(redis, config).queue],
         connection=redis,
