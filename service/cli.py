@@ -69,13 +69,11 @@ def api(host: str, port: int | None) -> None:
 @click.option("--burst", is_flag=True, help="Work off the queue, then exit.")
 def worker(burst: bool) -> None:
     """Run one extraction worker on the queue."""
-    from service.startup_checks import PersistenceError
     from workers.worker import run_worker
 
-    try:
-        run_worker(Config.from_env(), burst=burst)
-    except PersistenceError as exc:
-        raise click.ClickException(str(exc)) from None
+    config = Config.from_env()
+    _check_redis(config)
+    run_worker(config, burst=burst)
 
 
 @main.command()
@@ -149,12 +147,18 @@ def _api_keys() -> "ApiKeys":
 
 
 def _check_redis(config: Config) -> None:
-    """Refuse to start (or warn) when Redis could lose accepted articles; see startup_checks."""
-    from service.startup_checks import PersistenceError, check_persistence
+    """Wait for Redis, then refuse to start (or warn) when it could lose accepted articles."""
+    from redis.exceptions import RedisError
+
+    from service.startup_checks import PersistenceError, check_persistence, wait_for_redis
     from service.store import connect
 
+    redis = connect(config.redis_url)
     try:
-        check_persistence(connect(config.redis_url), config.redis_check)
+        wait_for_redis(redis)
+        check_persistence(redis, config.redis_check)
+    except RedisError as exc:
+        raise click.ClickException(f"Redis does not answer: {exc}") from None
     except PersistenceError as exc:
         raise click.ClickException(str(exc)) from None
 

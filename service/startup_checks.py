@@ -1,5 +1,9 @@
 """What ``claimwire api`` and ``claimwire worker`` check once, before they start.
 
+Redis first: a process started while Redis is down (a supervisor restarting it during a
+Redis restart) waits for it up to a minute instead of exiting at once, so it neither
+crash-loops through the supervisor's restart budget nor skips the checks below.
+
 Persistence: a 202 promises that the article will be extracted. That promise survives
 a Redis restart only with the append-only file on (``appendonly yes``), and memory
 pressure only with ``maxmemory-policy noeviction`` (Redis then refuses writes, which
@@ -14,19 +18,42 @@ says so in its log (and in ``/readyz``).
 from __future__ import annotations
 
 import logging
+import time
 
 from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from service.keys import ApiKeys
 
 log = logging.getLogger("claimwire.startup")
 
 REQUIRED_SETTINGS: dict[str, str] = {"appendonly": "yes", "maxmemory-policy": "noeviction"}
+# How often, and how long, a starting process pings a Redis that does not answer.
+REDIS_WAIT_INTERVAL = 1.0
+REDIS_WAIT_LIMIT = 60.0
 
 
 class PersistenceError(RuntimeError):
     """Redis is not set up to keep accepted work, and the configuration says to refuse."""
+
+
+def wait_for_redis(redis: Redis) -> None:
+    """Return once Redis answers; raise its last error after ``REDIS_WAIT_LIMIT`` seconds."""
+    deadline = time.monotonic() + REDIS_WAIT_LIMIT
+    warned = False
+    while True:
+        try:
+            redis.ping()
+            return
+        except (RedisConnectionError, RedisTimeoutError) as exc:
+            if time.monotonic() + REDIS_WAIT_INTERVAL > deadline:
+                raise
+            if not warned:
+                log.warning("Redis does not answer (%s); waiting up to %.0fs for it", exc, REDIS_WAIT_LIMIT)
+                warned = True
+            time.sleep(REDIS_WAIT_INTERVAL)
 
 
 def persistence_problems(redis: Redis) -> list[str]:

@@ -9,19 +9,14 @@ carry RQ's decision over to the article.
 
 A busy RQ worker whose heartbeat meets a Redis outage exits; its job is then retried like
 any dead worker's. Started again (by ``serve`` or a container runtime) while Redis is
-still down, a worker waits for Redis instead of exiting at once, so a Redis restart does
-not use up the supervisor's restart budget.
+still down, ``claimwire worker`` waits for Redis (:func:`service.startup_checks.wait_for_redis`)
+instead of exiting at once, so a Redis restart does not use up the supervisor's restart budget.
 """
 
 from __future__ import annotations
 
-import logging
-import time
 from typing import Any
 
-from redis import Redis
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq import Queue, Worker
 from rq.executions import Execution
 from rq.job import Job
@@ -29,19 +24,11 @@ from rq.registry import StartedJobRegistry
 
 from service.config import Config
 from service.queueing import ExtractionJobs
-from service.startup_checks import check_persistence
 from service.store import connect
 from workers.jobs import record_horse_death
 from workers.liveness import Liveness, release_dead_scheduler_locks
 from workers.pipeline import get_extractor
 from workers.timeouts import RepeatingDeathPenalty
-
-log = logging.getLogger(__name__)
-
-# A worker started while Redis is down (a supervisor restarting it) pings it this often,
-# for this long, before it exits: at most one restart a minute, never a crash loop.
-REDIS_WAIT_INTERVAL = 1.0
-REDIS_WAIT_LIMIT = 60.0
 
 
 class ExtractionWorker(Worker):
@@ -104,33 +91,13 @@ def forget_expired_executions(job: Job) -> None:
             job.connection.zrem(registry.key, execution_id)
 
 
-def wait_for_redis(redis: Redis) -> None:
-    """Return once Redis answers; raise its last error after ``REDIS_WAIT_LIMIT`` seconds."""
-    deadline = time.monotonic() + REDIS_WAIT_LIMIT
-    warned = False
-    while True:
-        try:
-            redis.ping()
-            return
-        except (RedisConnectionError, RedisTimeoutError) as exc:
-            if time.monotonic() + REDIS_WAIT_INTERVAL > deadline:
-                raise
-            if not warned:
-                log.warning("Redis does not answer (%s); waiting up to %.0fs for it", exc, REDIS_WAIT_LIMIT)
-                warned = True
-            time.sleep(REDIS_WAIT_INTERVAL)
-
-
 def run_worker(config: Config, burst: bool = False, name: str | None = None) -> None:
     """Run one worker until stopped (SIGTERM / Ctrl-C finish the current job first).
 
-    With ``burst`` it works off the queue and the due retries, then returns. Redis's
-    persistence is checked once it answers (:class:`PersistenceError` when refused).
+    With ``burst`` it works off the queue and the due retries, then returns.
     """
-    redis = connect(config.redis_url)
-    wait_for_redis(redis)
-    check_persistence(redis, config.redis_check)
     get_extractor()
+    redis = connect(config.redis_url)
     worker = ExtractionWorker(
         [ExtractionJobs(redis, config).queue],
         connection=redis,
