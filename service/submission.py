@@ -16,7 +16,6 @@ import re
 from typing import Any
 
 from flask import Request
-
 from marshmallow import ValidationError
 
 from service.access import caller
