@@ -76,3 +76,22 @@ def test_a_cue_inside_a_quotation_is_the_quoted_speakers_wording() -> None:
     claim = only_claim(text)
     assert claim.claimant is not None and claim.claimant.text == "Obama"
     assert claim.content.text.startswith("“I can say")
+
+
+def test_a_cue_set_off_by_commas_splits_its_content_in_two_parts() -> None:
+    text = "Though that transition was relatively seamless, he said, replacing Clinton would be much more acrimonious."
+    claim = only_claim(text)
+    assert [text[s:e] for s, e in claim.content.parts] == [
+        "Though that transition was relatively seamless",
+        "replacing Clinton would be much more acrimonious",
+    ]
+    assert (claim.claimant.text, claim.cue.text) == ("he", "said")
+
+
+def test_a_participle_after_a_parenthetical_cue_is_a_claim_of_its_own() -> None:
+    text = "The bill is dead, Smith said, adding that he would vote against it anyway."
+    claims = claims_of(text)
+    assert [(c.cue.text, c.content.text) for c in claims] == [
+        ("said", "The bill is dead"),
+        ("adding", "that he would vote against it anyway"),
+    ]

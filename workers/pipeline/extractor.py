@@ -35,6 +35,7 @@ from workers.version import EXTRACTOR_VERSION
 def candidates(doc: Doc, quotes: QuoteIndex, lexicon: CueLexicon) -> list[Candidate]:
     """All outermost attributions of a parsed document, continued quotes merged in."""
     found = list(rules.verb_rules(doc, quotes, lexicon))
+    found += rules.parentheticals(doc, quotes, lexicon)
     found += rules.according_to(doc, quotes)
     found += rules.colons(doc, quotes)
     found = outermost(found)

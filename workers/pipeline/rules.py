@@ -3,6 +3,8 @@
 - :func:`verb_rules`: a cue verb with its clausal complement, infinitive or object
   ("X said (that) ...", "X claimed to ...", "X denied the report"), or the verb
   after its content ("..., X said").
+- :func:`parentheticals`: a cue set off by commas inside its content ("Though ..., he
+  said, replacing her would be ...").
 - :func:`according_to`: "according to X, ...".
 - :func:`colons`: "X said: ..." and headline-style "X: ...".
 - :func:`quote_speakers`: direct quotes whose speaker sits beside them.
@@ -145,6 +147,37 @@ def verb_rules(doc: Doc, quotes: QuoteIndex, lexicon: CueLexicon) -> Iterator[Ca
         if frame.startswith("prep"):
             cue = (cue[0], comp.idx + len(comp))
         yield Candidate([content], cue, lemma, source, head, _sentence(verb), frame)
+
+
+def parentheticals(doc: Doc, quotes: QuoteIndex, lexicon: CueLexicon) -> Iterator[Candidate]:
+    """"A, X said, B": one claim in two parts around a cue that takes no complement of its own.
+
+    The parser hangs such a verb anywhere (root, parataxis), so the frame is read off the
+    surface: a comma before the speaker and after the verb, words on both sides. The
+    lexicon is asked whether the lemma reports a claim when it takes a clause. A split
+    quotation ("“A,” he said, “B.”") is left to the quote rules.
+    """
+    text = quotes.text
+    for verb in doc:
+        if verb.pos_ != "VERB" or quotes.at(verb.idx) or frame_of(verb)[0] != "none":
+            continue
+        source, head = source_of(verb, quotes)
+        if head is None or head.i > verb.i or not lexicon.is_cue(verb.lemma_.lower(), "ccomp"):
+            continue
+        sent, first, group = verb.sent, head.left_edge.i, verb_group(verb)
+        if first - 1 <= sent.start or group.end >= sent.end - 1:
+            continue
+        before, after = doc[first - 1], doc[group.end]
+        if before.text != "," or after.text != ",":
+            continue
+        follower = doc[group.end + 1]
+        if follower.tag_ == "VBG" and lexicon.is_cue(follower.lemma_.lower(), "ccomp"):
+            continue  # "A, he said, adding that B": a second claim, not the rest of this one
+        parts = [shape(text, (sent.start_char, before.idx), quotes), shape(text, (after.idx + 1, sent.end_char), quotes)]
+        if None in parts or parts[0][1] > parts[1][0]:
+            continue
+        yield Candidate(parts, _cue_span(verb), verb.lemma_.lower(), source, head, (sent.start_char, sent.end_char),
+                        "parenthetical")
 
 
 def according_to(doc: Doc, quotes: QuoteIndex) -> Iterator[Candidate]:
