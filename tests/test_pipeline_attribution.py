@@ -95,3 +95,14 @@ def test_a_participle_after_a_parenthetical_cue_is_a_claim_of_its_own() -> None:
         ("said", "The bill is dead"),
         ("adding", "that he would vote against it anyway"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "content"),
+    [
+        ("Clinton accused Sanders of being inactive on reform.", "Sanders of being inactive on reform"),
+        ("She described the plan as a disaster on Tuesday.", "the plan as a disaster"),
+    ],
+)
+def test_an_object_cue_keeps_the_phrase_that_completes_it(text: str, content: str) -> None:
+    assert only_claim(text).content.text == content

@@ -10,6 +10,8 @@ from spacy.tokens import Token
 
 # Prepositions that introduce reported content ("called for", "talked about").
 CONTENT_PREPS = frozenset({"about", "for", "on", "to", "of", "against", "with", "that"})
+# Prepositions that complete an object cue ("accused X of ...", "blamed X on ...", "described X as ...").
+OBJECT_COMPLEMENT_PREPS = frozenset({"of", "for", "as", "on", "to", "with", "about", "against", "from"})
 
 
 def frame_of(verb: Token) -> tuple[str, Token | None]:

@@ -22,7 +22,7 @@ from spacy.tokens import Span as SpacySpan
 from workers.pipeline.candidates import Candidate, CharSpan, DisjointSpans
 from workers.pipeline.contents import QUOTE_MARKS, QuoteIndex, shape, subtree_span
 from workers.pipeline.cues import STANCE_OF, verb_group
-from workers.pipeline.frames import frame_of
+from workers.pipeline.frames import OBJECT_COMPLEMENT_PREPS, frame_of
 from workers.pipeline.lexicon import CueLexicon
 from workers.pipeline.sources import mention_span, speaker_beside_quote, subject_of
 
@@ -119,7 +119,29 @@ def _content(verb: Token, frame: str, comp: Token, head: Token | None, lexicon: 
     stop = _inner_clauses(comp, lexicon)
     if head is not None:
         stop.add(head.i)
-    return subtree_span(comp, stop)
+    start, end = subtree_span(comp, stop)
+    if frame.startswith("dobj"):
+        last = _object_complement_end(verb, comp)
+        if last is not None and not any(comp.i < i <= last.i for i in stop):
+            end = max(end, last.idx + len(last))
+    return start, end
+
+
+def _object_complement_end(verb: Token, obj: Token) -> Token | None:
+    """The last token of what completes an object cue ("accused X *of Y*", "described X *as Y*").
+
+    The verb's prepositional phrases that follow the object without a gap belong to the
+    claim; one whose object is a date or time ("on Tuesday") does not.
+    """
+    right = obj.right_edge
+    for prep in sorted((c for c in verb.children if c.dep_ == "prep" and c.i > right.i), key=lambda c: c.i):
+        pobj = next((g for g in prep.children if g.dep_ in ("pobj", "pcomp")), None)
+        if prep.i != right.i + 1 or prep.lower_ not in OBJECT_COMPLEMENT_PREPS or pobj is None:
+            break
+        if pobj.ent_type_ in ("DATE", "TIME"):
+            break
+        right = prep.right_edge
+    return right if right.i > obj.right_edge.i else None
 
 
 def verb_rules(doc: Doc, quotes: QuoteIndex, lexicon: CueLexicon) -> Iterator[Candidate]:
