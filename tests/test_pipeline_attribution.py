@@ -106,3 +106,8 @@ def test_a_participle_after_a_parenthetical_cue_is_a_claim_of_its_own() -> None:
 )
 def test_an_object_cue_keeps_the_phrase_that_completes_it(text: str, content: str) -> None:
     assert only_claim(text).content.text == content
+
+
+def test_a_relative_clause_closing_the_content_is_the_writers_aside() -> None:
+    claim = only_claim("He said it would be Trump, who has a large delegate lead over Ted Cruz.")
+    assert claim.content.text == "it would be Trump"

@@ -116,7 +116,7 @@ def _content(verb: Token, frame: str, comp: Token, head: Token | None, lexicon: 
         return verb.sent.start_char, doc[last].idx + len(doc[last])
     if frame.startswith("prep"):
         comp = next(g for g in comp.children if g.dep_ in ("pobj", "pcomp"))
-    stop = _inner_clauses(comp, lexicon)
+    stop = _inner_clauses(comp, lexicon) | _trailing_asides(comp)
     if head is not None:
         stop.add(head.i)
     start, end = subtree_span(comp, stop)
@@ -125,6 +125,20 @@ def _content(verb: Token, frame: str, comp: Token, head: Token | None, lexicon: 
         if last is not None and not any(comp.i < i <= last.i for i in stop):
             end = max(end, last.idx + len(last))
     return start, end
+
+
+def _trailing_asides(comp: Token) -> set[int]:
+    """Commas that open a relative clause closing the content (", which ...", ", who ...").
+
+    Such a clause is the writer's aside about the last thing named, not part of the claim.
+    """
+    doc, last = comp.doc, comp.right_edge.i
+    return {
+        tok.left_edge.i - 1
+        for tok in comp.subtree
+        if tok.dep_ == "relcl" and tok.right_edge.i >= last - 1 and tok.left_edge.i > comp.i + 1
+        and doc[tok.left_edge.i - 1].text == ","
+    }
 
 
 def _object_complement_end(verb: Token, obj: Token) -> Token | None:
