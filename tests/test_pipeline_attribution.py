@@ -111,3 +111,10 @@ def test_an_object_cue_keeps_the_phrase_that_completes_it(text: str, content: st
 def test_a_relative_clause_closing_the_content_is_the_writers_aside() -> None:
     claim = only_claim("He said it would be Trump, who has a large delegate lead over Ted Cruz.")
     assert claim.content.text == "it would be Trump"
+
+
+def test_a_parenthetical_cue_may_carry_its_own_modifiers() -> None:
+    text = "These employees, Stumpf explained earlier in the hearing, were well paid."
+    claim = only_claim(text)
+    assert [text[s:e] for s, e in claim.content.parts] == ["These employees", "were well paid"]
+    assert claim.cue.text == "explained"

@@ -31,6 +31,8 @@ _SOURCE_POS = ("PROPN", "PRON", "NOUN", "NUM", "X")
 _RAISING_VERBS = frozenset({"appear", "seem"})
 # Verbs whose subject "it" is a placeholder ("it emerged that").
 _IMPERSONAL_VERBS = frozenset({"emerge", "turn", "happen", "transpire"})
+# What may stand between a parenthetical cue and its comma ("he said *on Saturday*,").
+_VERB_MODIFIERS = frozenset({"prep", "advmod", "npadvmod"})
 # How far (characters) a cue may sit after a quote to take its speaker from between them.
 _SPEAKER_REACH = 80
 
@@ -200,13 +202,14 @@ def parentheticals(doc: Doc, quotes: QuoteIndex, lexicon: CueLexicon) -> Iterato
         source, head = source_of(verb, quotes)
         if head is None or head.i > verb.i or not lexicon.is_cue(verb.lemma_.lower(), "ccomp"):
             continue
-        sent, first, group = verb.sent, head.left_edge.i, verb_group(verb)
-        if first - 1 <= sent.start or group.end >= sent.end - 1:
+        sent, first = verb.sent, head.left_edge.i
+        comma = _comma_after_modifiers(verb, verb_group(verb).end)
+        if first - 1 <= sent.start or comma is None or comma.i >= sent.end - 1:
             continue
-        before, after = doc[first - 1], doc[group.end]
-        if before.text != "," or after.text != ",":
+        before, after = doc[first - 1], comma
+        if before.text != ",":
             continue
-        follower = doc[group.end + 1]
+        follower = doc[after.i + 1]
         if follower.tag_ == "VBG" and lexicon.is_cue(follower.lemma_.lower(), "ccomp"):
             continue  # "A, he said, adding that B": a second claim, not the rest of this one
         parts = [shape(text, (sent.start_char, before.idx), quotes), shape(text, (after.idx + 1, sent.end_char), quotes)]
@@ -214,6 +217,17 @@ def parentheticals(doc: Doc, quotes: QuoteIndex, lexicon: CueLexicon) -> Iterato
             continue
         yield Candidate(parts, _cue_span(verb), verb.lemma_.lower(), source, head, (sent.start_char, sent.end_char),
                         "parenthetical")
+
+
+def _comma_after_modifiers(verb: Token, i: int) -> Token | None:
+    """The comma at token ``i``, or after the verb's own modifiers that start there ("said on Saturday,")."""
+    doc = verb.doc
+    while i < len(doc) and doc[i].text != ",":
+        modifier = next((c for c in verb.children if c.left_edge.i == i and c.dep_ in _VERB_MODIFIERS), None)
+        if modifier is None:
+            return None
+        i = modifier.right_edge.i + 1
+    return doc[i] if i < len(doc) else None
 
 
 def according_to(doc: Doc, quotes: QuoteIndex) -> Iterator[Candidate]:
