@@ -197,22 +197,22 @@ def parentheticals(doc: Doc, quotes: QuoteIndex, lexicon: CueLexicon) -> Iterato
     """
     text = quotes.text
     for verb in doc:
-        if verb.pos_ != "VERB" or quotes.at(verb.idx) or frame_of(verb)[0] != "none":
+        if verb.pos_ != "VERB" or not lexicon.is_cue(verb.lemma_.lower(), "ccomp"):
+            continue
+        if quotes.at(verb.idx) or frame_of(verb)[0] != "none":
             continue
         source, head = source_of(verb, quotes)
-        if head is None or head.i > verb.i or not lexicon.is_cue(verb.lemma_.lower(), "ccomp"):
+        sent = verb.sent
+        if head is None or head.i > verb.i or head.left_edge.i <= sent.start + 1:
             continue
-        sent, first = verb.sent, head.left_edge.i
-        comma = _comma_after_modifiers(verb, verb_group(verb).end)
-        if first - 1 <= sent.start or comma is None or comma.i >= sent.end - 1:
+        opening = doc[head.left_edge.i - 1]
+        closing = _comma_after_modifiers(verb, verb_group(verb).end)
+        if opening.text != "," or closing is None or closing.i >= sent.end - 1:
             continue
-        before, after = doc[first - 1], comma
-        if before.text != ",":
-            continue
-        follower = doc[after.i + 1]
+        follower = doc[closing.i + 1]
         if follower.tag_ == "VBG" and lexicon.is_cue(follower.lemma_.lower(), "ccomp"):
             continue  # "A, he said, adding that B": a second claim, not the rest of this one
-        parts = [shape(text, (sent.start_char, before.idx), quotes), shape(text, (after.idx + 1, sent.end_char), quotes)]
+        parts = [shape(text, (sent.start_char, opening.idx), quotes), shape(text, (closing.idx + 1, sent.end_char), quotes)]
         if None in parts or parts[0][1] > parts[1][0]:
             continue
         yield Candidate(parts, _cue_span(verb), verb.lemma_.lower(), source, head, (sent.start_char, sent.end_char),
