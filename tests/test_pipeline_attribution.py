@@ -102,6 +102,7 @@ def test_a_participle_after_a_parenthetical_cue_is_a_claim_of_its_own() -> None:
     [
         ("Clinton accused Sanders of being inactive on reform.", "Sanders of being inactive on reform"),
         ("She described the plan as a disaster on Tuesday.", "the plan as a disaster"),
+        ('He called the report a "boldfaced lie."', 'the report a "boldfaced lie."'),
     ],
 )
 def test_an_object_cue_keeps_the_phrase_that_completes_it(text: str, content: str) -> None:

@@ -144,20 +144,26 @@ def _trailing_asides(comp: Token) -> set[int]:
 
 
 def _object_complement_end(verb: Token, obj: Token) -> Token | None:
-    """The last token of what completes an object cue ("accused X *of Y*", "described X *as Y*").
+    """The last token of what completes an object cue: "accused X *of Y*", "called X *a liar*".
 
-    The verb's prepositional phrases that follow the object without a gap belong to the
-    claim; one whose object is a date or time ("on Tuesday") does not.
+    The verb's object predicates and prepositional phrases that follow the object without
+    a gap belong to the claim; a phrase whose object is a date or time ("on Tuesday") does not.
     """
     right = obj.right_edge
-    for prep in sorted((c for c in verb.children if c.dep_ == "prep" and c.i > right.i), key=lambda c: c.i):
-        pobj = next((g for g in prep.children if g.dep_ in ("pobj", "pcomp")), None)
-        if prep.i != right.i + 1 or prep.lower_ not in OBJECT_COMPLEMENT_PREPS or pobj is None:
+    for child in sorted((c for c in verb.children if c.i > right.i), key=lambda c: c.i):
+        if child.left_edge.i != right.i + 1 or not _completes_object(child):
             break
-        if pobj.ent_type_ in ("DATE", "TIME"):
-            break
-        right = prep.right_edge
+        right = child.right_edge
     return right if right.i > obj.right_edge.i else None
+
+
+def _completes_object(child: Token) -> bool:
+    if child.dep_ == "oprd":
+        return True
+    if child.dep_ != "prep" or child.lower_ not in OBJECT_COMPLEMENT_PREPS:
+        return False
+    pobj = next((g for g in child.children if g.dep_ in ("pobj", "pcomp")), None)
+    return pobj is not None and pobj.ent_type_ not in ("DATE", "TIME")
 
 
 def verb_rules(doc: Doc, quotes: QuoteIndex, lexicon: CueLexicon) -> Iterator[Candidate]:
