@@ -19,6 +19,8 @@ import click
 from service.config import Config
 
 if TYPE_CHECKING:
+    from redis import Redis
+
     from service.keys import ApiKeys
 
 DEFAULT_HOST = "127.0.0.1"
@@ -57,11 +59,9 @@ def api(host: str, port: int | None) -> None:
     """Run the HTTP API alone (gunicorn, $CLAIMWIRE_API_PROCESSES processes)."""
     from service.http_server import run_api
     from service.startup_checks import announce_access
-    from service.store import connect
 
     config = Config.from_env()
-    _check_redis(config)
-    announce_access(connect(config.redis_url))
+    announce_access(_check_redis(config))
     run_api(config, host, port or config.port)
 
 
@@ -146,8 +146,8 @@ def _api_keys() -> "ApiKeys":
     return ApiKeys(connect(config.redis_url or recorded_url(config.embedded_redis_dir)))
 
 
-def _check_redis(config: Config) -> None:
-    """Wait for Redis, then refuse to start (or warn) when it could lose accepted articles."""
+def _check_redis(config: Config) -> "Redis":
+    """Wait for Redis, then refuse to start (or warn) when it could lose accepted articles; the client."""
     from redis.exceptions import RedisError
 
     from service.startup_checks import PersistenceError, check_persistence, wait_for_redis
@@ -161,6 +161,7 @@ def _check_redis(config: Config) -> None:
         raise click.ClickException(f"Redis does not answer: {exc}") from None
     except PersistenceError as exc:
         raise click.ClickException(str(exc)) from None
+    return redis
 
 
 if __name__ == "__main__":

@@ -203,7 +203,8 @@ def parentheticals(doc: Doc, quotes: QuoteIndex, lexicon: CueLexicon) -> Iterato
     """
     text = quotes.text
     for verb in doc:
-        if verb.pos_ != "VERB" or not lexicon.is_cue(verb.lemma_.lower(), "ccomp"):
+        lemma = verb.lemma_.lower()
+        if verb.pos_ != "VERB" or not lexicon.is_cue(lemma, "ccomp"):
             continue
         if quotes.at(verb.idx) or frame_of(verb)[0] != "none":
             continue
@@ -219,10 +220,9 @@ def parentheticals(doc: Doc, quotes: QuoteIndex, lexicon: CueLexicon) -> Iterato
         if follower.tag_ == "VBG" and lexicon.is_cue(follower.lemma_.lower(), "ccomp"):
             continue  # "A, he said, adding that B": a second claim, not the rest of this one
         parts = [shape(text, (sent.start_char, opening.idx), quotes), shape(text, (closing.idx + 1, sent.end_char), quotes)]
-        if None in parts or parts[0][1] > parts[1][0]:
+        if None in parts:
             continue
-        yield Candidate(parts, _cue_span(verb), verb.lemma_.lower(), source, head, (sent.start_char, sent.end_char),
-                        "parenthetical")
+        yield Candidate(parts, _cue_span(verb), lemma, source, head, _sentence(verb), "parenthetical")
 
 
 def _comma_after_modifiers(verb: Token, i: int) -> Token | None:
