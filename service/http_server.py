@@ -13,6 +13,7 @@ a client can get from the API has one shape.
 from __future__ import annotations
 
 import json
+import signal
 import socket
 from typing import Any
 
@@ -22,6 +23,7 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.workers.gthread import ThreadWorker
 
 from service.config import Config
+from service.parent_death import die_with_parent
 from service.problems import PROBLEM_MEDIA_TYPE, problem_body
 
 THREADS_PER_PROCESS = 4
@@ -41,9 +43,11 @@ def write_problem(sock: socket.socket, status: int, reason: str, message: str) -
 
 
 class ProblemThreadWorker(ThreadWorker):  # type: ignore[misc]
-    """gunicorn's gthread worker whose own error responses are problems."""
+    """gunicorn's gthread worker whose own error responses are problems, and which stops
+    (SIGTERM: finishing its requests) when its gunicorn master dies, however it died."""
 
     def init_process(self) -> None:
+        die_with_parent(signal.SIGTERM, self.ppid)
         # The worker process is ours alone: its gunicorn writes errors through util.write_error.
         util.write_error = write_problem
         super().init_process()
