@@ -108,8 +108,10 @@ class Served:
 
 
 @contextmanager
-def serving(tmp_path: Path, env: Mapping[str, str], workers: int = 1) -> Iterator[Served]:
+def serving(tmp_path: Path, env: Mapping[str, str], workers: int = 1, umask: int = -1) -> Iterator[Served]:
     """``claimwire serve`` with ``env`` and ``workers`` workers on a free port, once ready.
+
+    ``umask`` is the one ``serve`` starts with (-1: this process's).
 
     On the way out it is stopped (SIGTERM), and whatever it started that is left is killed.
     """
@@ -122,6 +124,7 @@ def serving(tmp_path: Path, env: Mapping[str, str], workers: int = 1) -> Iterato
             cwd=tmp_path,
             stdout=out,
             stderr=subprocess.STDOUT,
+            umask=umask,
         )
     service = Served(process, f"http://127.0.0.1:{port}", log)
     started: list[psutil.Process] = []
