@@ -42,12 +42,16 @@ def write_problem(sock: socket.socket, status: int, reason: str, message: str) -
     util.write_nonblock(sock, head.encode("latin-1") + body)
 
 
+def stop_with_master(_server: Any, worker: Any) -> None:
+    """gunicorn's post_fork hook: the worker stops (SIGTERM, finishing its requests) when its
+    master dies, however it died, instead of serving on as an orphan."""
+    die_with_parent(signal.SIGTERM, worker.ppid)
+
+
 class ProblemThreadWorker(ThreadWorker):  # type: ignore[misc]
-    """gunicorn's gthread worker whose own error responses are problems, and which stops
-    (SIGTERM: finishing its requests) when its gunicorn master dies, however it died."""
+    """gunicorn's gthread worker whose own error responses are problems."""
 
     def init_process(self) -> None:
-        die_with_parent(signal.SIGTERM, self.ppid)
         # The worker process is ours alone: its gunicorn writes errors through util.write_error.
         util.write_error = write_problem
         super().init_process()
@@ -73,6 +77,7 @@ class ApiServer(BaseApplication):  # type: ignore[misc]  # gunicorn ships no typ
             "accesslog": "-",
             "errorlog": "-",
             "proc_name": "claimwire-api",
+            "post_fork": stop_with_master,
         }
         super().__init__()
 
