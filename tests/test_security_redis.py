@@ -34,6 +34,7 @@ from fixtures_api import SHORT_TEXT
 from live_service import Served, claimwire, poll, post, serving
 from service.embedded_redis import EmbeddedRedis, bundled_redis_server, free_port, recorded_url
 from service.queueing import EXTRACT_JOB, JOB_SERIALIZER
+from service.redis_auth import redacted, with_password
 from service.startup_checks import check_authentication
 from workers.trusted_jobs import TrustedJob
 
@@ -246,3 +247,11 @@ def _pings(redis: Redis) -> bool:
     except Exception:
         time.sleep(0.05)
         return False
+
+
+def test_a_url_is_logged_without_its_credentials_and_a_password_is_quoted_into_one() -> None:
+    assert redacted("rediss://claimwire:s3cret@redis.example.com:6380/0") == "rediss://redis.example.com:6380/0"
+    assert redacted("redis://:s3cret@127.0.0.1:6379/2") == "redis://127.0.0.1:6379/2"
+    assert redacted("redis://127.0.0.1:6379/0") == "redis://127.0.0.1:6379/0"
+    url = with_password("redis://127.0.0.1:6379/0", "a/b@c:d")
+    assert Redis.from_url(url).connection_pool.connection_kwargs["password"] == "a/b@c:d"
