@@ -179,8 +179,8 @@ class EmbeddedRedis:
             holder = os.read(fd, 32).decode(errors="replace").strip() or "unknown"
             os.close(fd)
             raise DataDirInUse(
-                f"{self.data_dir} is in use by another Claimwire Redis (pid {holder}, or the serve that "
-                f"started it); stop it first"
+                f"{self.data_dir} is in use by the Redis that process {holder} started, which (or whose "
+                f"Redis) still runs; stop it first"
             ) from None
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())

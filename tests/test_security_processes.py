@@ -95,7 +95,7 @@ def test_a_second_serve_refuses_while_the_first_lives_and_takes_over_after_kill_
             env=env, cwd=second_dir, capture_output=True, text=True, timeout=REFUSE_TIMEOUT,
         )
         assert second.returncode == 1
-        assert "is in use by another Claimwire Redis" in second.stderr, second.stderr
+        assert f"is in use by the Redis that process {first.process.pid} started" in second.stderr, second.stderr
         assert (data_dir / "redis" / "url").read_text(encoding="utf-8") == url_file
         assert get(session, f"{first.url}/readyz").status_code == 200
         assert len([p for p in first.descendants() if p.name() == "redis-server"]) == 1
