@@ -26,6 +26,8 @@ import psutil
 import pytest
 import requests
 from redis import Redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from redis.exceptions import AuthenticationError
 from rq import Queue
 from rq.job import Job, JobStatus
@@ -41,6 +43,7 @@ from workers.trusted_jobs import TrustedJob
 SECRET_TEXT = "The spokeswoman said that the merger talks were secret until Friday."
 FOREIGN_JOB_TIMEOUT = 60.0
 OTHER_USER = ("--reuid=nobody", "--regid=nogroup", "--clear-groups")
+NO_RETRY = Retry(NoBackoff(), 0)  # redis-py retries a refused password for seconds otherwise
 
 
 class Exposed:
@@ -103,9 +106,9 @@ def test_without_the_password_redis_answers_noauth_to_everything(exposed: Expose
     for line in ("PING", "KEYS *", "CONFIG GET requirepass", forged, "RPUSH rq:queue:claimwire forged-job"):
         assert raw_command(exposed.port, line).startswith(b"-NOAUTH"), line
     with pytest.raises(AuthenticationError):
-        Redis(port=exposed.port, password="guessed").ping()
+        Redis(port=exposed.port, password="guessed", retry=NO_RETRY).ping()
     with pytest.raises(AuthenticationError):
-        Redis(port=exposed.port, username="default", password="").ping()
+        Redis(port=exposed.port, username="default", password="", retry=NO_RETRY).ping()
     redis = exposed.redis()
     assert redis.ping() and not redis.hexists("claimwire:apikeys", "forged")
     assert redis.config_get("maxmemory-policy") == {"maxmemory-policy": "noeviction"}
@@ -222,7 +225,7 @@ def test_the_start_up_check_warns_about_a_redis_that_needs_no_password(tmp_path:
         cwd=tmp_path, stdout=subprocess.DEVNULL,
     )
     try:
-        open_redis = Redis(host="127.0.0.1", port=port)
+        open_redis = Redis(host="127.0.0.1", port=port, retry=NO_RETRY)
         poll(lambda: _pings(open_redis), bool, 15, "the open Redis")
         with caplog.at_level(logging.WARNING, logger="claimwire.startup"):
             check_authentication(open_redis, "warn")
@@ -238,7 +241,7 @@ def test_the_start_up_check_warns_about_a_redis_that_needs_no_password(tmp_path:
             check_authentication(Redis.from_url(private.url), "warn")
         assert caplog.text == ""
         with pytest.raises(AuthenticationError):
-            Redis(port=private.port).set("k", "v")
+            Redis(port=private.port, retry=NO_RETRY).set("k", "v")
 
 
 def _pings(redis: Redis) -> bool:
