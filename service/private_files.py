@@ -3,7 +3,9 @@
 ``CLAIMWIRE_DATA_DIR`` holds the private Redis's append-only file (every article text),
 its password and its log. Whatever the umask of whoever starts ``serve``, directories in
 it are 0700 and files 0600: ``serve`` and its Redis run with :data:`PRIVATE_UMASK`, and
-:func:`secure_tree` fixes what an earlier start (or another tool) left more open.
+:func:`secure_tree` takes from what an earlier start (or another tool) left there every
+permission of group and others, and nothing else (a data directory pointed at a folder
+of other files leaves them usable by their owner, executables included).
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ import os
 import stat
 from pathlib import Path
 
-PRIVATE_UMASK = 0o077
+GROUP_AND_OTHERS = 0o077  # the permission bits that let other users in
+PRIVATE_UMASK = GROUP_AND_OTHERS
 PRIVATE_DIR_MODE = 0o700
 PRIVATE_FILE_MODE = 0o600
 
@@ -43,11 +46,5 @@ def write_private(path: Path, text: str) -> None:
 
 def _make_private(path: Path) -> None:
     mode = path.lstat().st_mode
-    if stat.S_ISDIR(mode):
-        wanted = PRIVATE_DIR_MODE
-    elif stat.S_ISREG(mode):
-        wanted = PRIVATE_FILE_MODE
-    else:
-        return
-    if stat.S_IMODE(mode) != wanted:
-        os.chmod(path, wanted)
+    if (stat.S_ISDIR(mode) or stat.S_ISREG(mode)) and mode & GROUP_AND_OTHERS:
+        os.chmod(path, stat.S_IMODE(mode) & ~GROUP_AND_OTHERS)

@@ -35,6 +35,7 @@ from rq.job import Job, JobStatus
 from fixtures_api import SHORT_TEXT
 from live_service import Served, claimwire, poll, post, serving
 from service.embedded_redis import EmbeddedRedis, bundled_redis_server, free_port, recorded_url
+from service.private_files import secure_tree
 from service.queueing import EXTRACT_JOB, JOB_SERIALIZER
 from service.redis_auth import redacted, with_password
 from service.startup_checks import check_authentication
@@ -258,3 +259,20 @@ def test_a_url_is_logged_without_its_credentials_and_a_password_is_quoted_into_o
     assert redacted("redis://127.0.0.1:6379/0") == "redis://127.0.0.1:6379/0"
     url = with_password("redis://127.0.0.1:6379/0", "a/b@c:d")
     assert Redis.from_url(url).connection_pool.connection_kwargs["password"] == "a/b@c:d"
+
+
+def test_securing_a_tree_takes_away_group_and_other_permissions_only_and_follows_no_link(tmp_path: Path) -> None:
+    root, outside = tmp_path / "data", tmp_path / "outside.txt"
+    (root / "sub").mkdir(parents=True)
+    outside.write_text("not ours to change", encoding="utf-8")
+    modes = {root: 0o755, root / "sub": 0o775, outside: 0o644}
+    for path, content, mode in ((root / "sub" / "notes.txt", "n", 0o664), (root / "tool.sh", "#!/bin/sh\n", 0o755)):
+        path.write_text(content, encoding="utf-8")
+        modes[path] = mode
+    (root / "link").symlink_to(outside)
+    for path, mode in modes.items():
+        path.chmod(mode)
+    secure_tree(root)
+    assert {path.name: oct(stat.S_IMODE(path.stat().st_mode)) for path in modes} == {
+        "data": "0o700", "sub": "0o700", "notes.txt": "0o600", "tool.sh": "0o700", "outside.txt": "0o644",
+    }
