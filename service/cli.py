@@ -147,16 +147,18 @@ def _api_keys() -> "ApiKeys":
 
 
 def _check_redis(config: Config) -> "Redis":
-    """Wait for Redis, then refuse to start (or warn) when it could lose accepted articles; the client."""
+    """Wait for Redis, then refuse to start (or warn) when it could lose accepted articles, and warn
+    when it needs no password; the client."""
     from redis.exceptions import RedisError
 
-    from service.startup_checks import PersistenceError, check_persistence, wait_for_redis
+    from service.startup_checks import PersistenceError, check_authentication, check_persistence, wait_for_redis
     from service.store import connect
 
     redis = connect(config.redis_url)
     try:
         wait_for_redis(redis)
         check_persistence(redis, config.redis_check)
+        check_authentication(redis, config.redis_check)
     except RedisError as exc:
         raise click.ClickException(f"Redis does not answer: {exc}") from None
     except PersistenceError as exc:

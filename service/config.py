@@ -7,6 +7,7 @@ so the README's configuration table and the code cannot drift apart.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,10 @@ DEFAULT_RATE_LIMIT = "600/minute"
 REDIS_CHECK_MODES: tuple[str, ...] = ("warn", "refuse", "off")
 # The private Redis of ``claimwire serve`` lives in this folder of CLAIMWIRE_DATA_DIR.
 EMBEDDED_REDIS_DIR = "redis"
+# The memory bound of that Redis (its ``maxmemory``; Redis's own default is none at all).
+DEFAULT_REDIS_MAXMEMORY = "1gb"
+# What Redis's ``maxmemory`` accepts: bytes, or a number with a unit (case-insensitive).
+REDIS_MEMORY_SIZE = re.compile(r"[0-9]+(?:[kmg]b?)?", re.IGNORECASE)
 
 
 def _int(name: str, default: int) -> int:
@@ -33,6 +38,14 @@ def _choice(name: str, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise ValueError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
     return value
+
+
+def _memory_size(name: str, default: str) -> str:
+    """A size as Redis's ``maxmemory`` takes it, e.g. ``1gb`` or ``512mb``; anything else is a start-up error."""
+    value = (os.environ.get(name) or default).strip()
+    if not REDIS_MEMORY_SIZE.fullmatch(value):
+        raise ValueError(f"{name} must be a size such as 512mb or 2gb, not {value!r}")
+    return value.lower()
 
 
 def _rate_limit(value: str) -> str | None:
@@ -62,6 +75,7 @@ class Config:
     max_queue_depth: int
     rate_limit: str | None
     redis_check: str
+    redis_maxmemory: str
 
     @property
     def embedded_redis_dir(self) -> Path:
@@ -88,4 +102,5 @@ class Config:
             max_queue_depth=_int("CLAIMWIRE_MAX_QUEUE_DEPTH", 10_000),
             rate_limit=_rate_limit(os.environ.get("CLAIMWIRE_RATE_LIMIT", DEFAULT_RATE_LIMIT)),
             redis_check=_choice("CLAIMWIRE_REDIS_CHECK", REDIS_CHECK_MODES),
+            redis_maxmemory=_memory_size("CLAIMWIRE_REDIS_MAXMEMORY", DEFAULT_REDIS_MAXMEMORY),
         )

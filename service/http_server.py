@@ -13,6 +13,7 @@ a client can get from the API has one shape.
 from __future__ import annotations
 
 import json
+import signal
 import socket
 from typing import Any
 
@@ -22,6 +23,7 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.workers.gthread import ThreadWorker
 
 from service.config import Config
+from service.parent_death import die_with_parent
 from service.problems import PROBLEM_MEDIA_TYPE, problem_body
 
 THREADS_PER_PROCESS = 4
@@ -38,6 +40,12 @@ def write_problem(sock: socket.socket, status: int, reason: str, message: str) -
         f"Content-Type: {PROBLEM_MEDIA_TYPE}\r\nContent-Length: {len(body)}\r\n\r\n"
     )
     util.write_nonblock(sock, head.encode("latin-1") + body)
+
+
+def stop_with_master(_server: Any, worker: Any) -> None:
+    """gunicorn's post_fork hook: the worker stops (SIGTERM, finishing its requests) when its
+    master dies, however it died, instead of serving on as an orphan."""
+    die_with_parent(signal.SIGTERM, worker.ppid)
 
 
 class ProblemThreadWorker(ThreadWorker):  # type: ignore[misc]
@@ -69,6 +77,7 @@ class ApiServer(BaseApplication):  # type: ignore[misc]  # gunicorn ships no typ
             "accesslog": "-",
             "errorlog": "-",
             "proc_name": "claimwire-api",
+            "post_fork": stop_with_master,
         }
         super().__init__()
 

@@ -70,7 +70,8 @@ EXTRACTION_FAILED = ProblemType(
 STORAGE_UNAVAILABLE = ProblemType(
     "storage-unavailable",
     "Storage unavailable",
-    "The service cannot reach Redis right now. Retry after the number of seconds in Retry-After.",
+    "The service cannot reach Redis right now, or Redis is full and refuses writes. Nothing of the "
+    "request was stored; retry after the number of seconds in Retry-After.",
 )
 UNAUTHORIZED = ProblemType(
     "unauthorized",

@@ -49,7 +49,9 @@ def poll(
 ) -> Any:
     """Call ``fetch`` until ``done(result)``; fail after ``timeout`` s or as soon as ``process`` exits.
 
-    A connection refused while a server is starting counts as not done yet.
+    A connection refused, or an answer slower than the fetch's timeout, while a server is
+    starting (its listening socket already accepts, its workers are still importing)
+    counts as not done yet.
     """
     deadline = time.monotonic() + timeout
     last: Any = None
@@ -58,7 +60,7 @@ def poll(
             raise AssertionError(f"the process exited ({process.returncode}) before {what}:\n{log_tail(log) if log else ''}")
         try:
             last = fetch()
-        except requests.ConnectionError as exc:
+        except (requests.ConnectionError, requests.Timeout) as exc:
             last = exc
         else:
             if done(last):
@@ -108,8 +110,10 @@ class Served:
 
 
 @contextmanager
-def serving(tmp_path: Path, env: Mapping[str, str], workers: int = 1) -> Iterator[Served]:
+def serving(tmp_path: Path, env: Mapping[str, str], workers: int = 1, umask: int = -1) -> Iterator[Served]:
     """``claimwire serve`` with ``env`` and ``workers`` workers on a free port, once ready.
+
+    ``umask`` is the one ``serve`` starts with (-1: this process's).
 
     On the way out it is stopped (SIGTERM), and whatever it started that is left is killed.
     """
@@ -122,6 +126,7 @@ def serving(tmp_path: Path, env: Mapping[str, str], workers: int = 1) -> Iterato
             cwd=tmp_path,
             stdout=out,
             stderr=subprocess.STDOUT,
+            umask=umask,
         )
     service = Served(process, f"http://127.0.0.1:{port}", log)
     started: list[psutil.Process] = []

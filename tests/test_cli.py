@@ -15,6 +15,7 @@ from redis import Redis
 
 from fixtures_api import REPO, SEED_TEXT, SHORT_TEXT
 from live_service import REAP_TIMEOUT, SERVE_STOP_TIMEOUT, Served, claimwire, get, log_tail, poll, post
+from service.embedded_redis import recorded_url
 from workers.claims import ExtractionSchema
 
 SEED_FILE = next((REPO / "seeds").glob("*.txt"))
@@ -103,7 +104,7 @@ def test_keys_commands_find_the_private_redis_of_a_running_serve(served: Served,
     data_dir = tmp_path / "data"
     env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"} | {"CLAIMWIRE_DATA_DIR": str(data_dir)}
     (redis,) = served.children_running("redis-server")
-    recorded = Redis.from_url((data_dir / "redis" / "url").read_text(encoding="utf-8").strip())
+    recorded = Redis.from_url(recorded_url(data_dir / "redis"))
     assert recorded.info("server")["process_id"] == redis.pid
 
     session = requests.Session()

@@ -13,9 +13,11 @@ import yaml
 from config_vars import config_variables
 from fixtures_api import REPO
 from service.cli import main
+from service.config import DEFAULT_REDIS_MAXMEMORY
 
-# PORT is the published host port in Compose; these two only matter to `claimwire serve`.
-SERVE_ONLY = {"PORT", "CLAIMWIRE_DATA_DIR", "CLAIMWIRE_WORKERS"}
+# PORT is the published host port in Compose; these only matter to `claimwire serve` (and the
+# memory bound to Compose's redis service, which reads it from the same environment).
+SERVE_ONLY = {"PORT", "CLAIMWIRE_DATA_DIR", "CLAIMWIRE_WORKERS", "CLAIMWIRE_REDIS_MAXMEMORY"}
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +42,7 @@ def test_redis_persists_with_aof_never_evicts_and_reports_health(compose: dict[s
     assert redis["image"].startswith("redis:")
     command = " ".join(as_list(redis["command"]))
     assert "--appendonly yes" in command and "--maxmemory-policy noeviction" in command
+    assert f"--maxmemory ${{CLAIMWIRE_REDIS_MAXMEMORY:-{DEFAULT_REDIS_MAXMEMORY}}}" in command
     assert any(volume.endswith(":/data") for volume in redis["volumes"])
     assert as_list(redis["healthcheck"]["test"])[1:] == ["redis-cli", "ping"]
 

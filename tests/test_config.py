@@ -29,6 +29,7 @@ UNUSUAL = Config(
     max_queue_depth=5,
     rate_limit="5/second",
     redis_check="refuse",
+    redis_maxmemory="300mb",
 )
 
 
@@ -53,3 +54,16 @@ def test_an_unknown_redis_check_mode_is_an_error_that_names_the_choices() -> Non
 
 def test_the_private_redis_lives_in_the_data_dir() -> None:
     assert str(UNUSUAL.embedded_redis_dir) == "/tmp/claimwire-data/redis"
+
+
+@pytest.mark.parametrize("value", ["1gb", "512MB", "100000", "64m"])
+def test_a_redis_maxmemory_in_redis_units_is_taken(value: str) -> None:
+    with mock.patch.dict(os.environ, {"CLAIMWIRE_REDIS_MAXMEMORY": value}, clear=True):
+        assert Config.from_env().redis_maxmemory == value.lower()
+
+
+@pytest.mark.parametrize("value", ["lots", "1.5gb", "-1", "1tb", "1gb; requirepass x"])
+def test_a_redis_maxmemory_that_is_not_a_size_is_an_error(value: str) -> None:
+    with mock.patch.dict(os.environ, {"CLAIMWIRE_REDIS_MAXMEMORY": value}, clear=True):
+        with pytest.raises(ValueError, match="CLAIMWIRE_REDIS_MAXMEMORY"):
+            Config.from_env()

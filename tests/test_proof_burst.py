@@ -19,6 +19,7 @@ from rq.job import Job
 
 from fixtures_http import ApiFactory
 from service.keys import ApiKeys
+from service.queueing import JOB_SERIALIZER
 from service.store import QUEUED, Article, article_key
 
 SUBMISSIONS = 5_000
@@ -82,5 +83,5 @@ def test_a_burst_of_5000_submissions_is_fully_accounted_for(start_api: ApiFactor
         stored = [Article.from_hash(raw) for raw in pipe.execute()]
     assert all(article.status == QUEUED for article in stored)
     assert {article.job_id for article in stored} == set(job_ids)
-    jobs = Job.fetch_many(job_ids, connection=redis_conn)
+    jobs = Job.fetch_many(job_ids, connection=redis_conn, serializer=JOB_SERIALIZER)
     assert {job.args[0] for job in jobs} == distinct_ids

@@ -11,10 +11,15 @@ A busy RQ worker whose heartbeat meets a Redis outage exits; its job is then ret
 any dead worker's. Started again (by ``serve`` or a container runtime) while Redis is
 still down, ``claimwire worker`` waits for Redis (:func:`service.startup_checks.wait_for_redis`)
 instead of exiting at once, so a Redis restart does not use up the supervisor's restart budget.
+
+Jobs are read as :class:`workers.trusted_jobs.TrustedJob` with the JSON serializer: a
+worker runs Claimwire's own job functions only. Its work-horse and RQ scheduler die
+with it (SIGKILL), whatever killed it, so a dead worker leaves no process behind.
 """
 
 from __future__ import annotations
 
+import signal
 from typing import Any
 
 from rq import Queue, Worker
@@ -23,12 +28,14 @@ from rq.job import Job
 from rq.registry import StartedJobRegistry
 
 from service.config import Config
-from service.queueing import ExtractionJobs
+from service.parent_death import forks_die_with_us
+from service.queueing import JOB_SERIALIZER, ExtractionJobs
 from service.store import connect
 from workers.jobs import record_horse_death
 from workers.liveness import Liveness, release_dead_scheduler_locks
 from workers.pipeline import get_extractor
 from workers.timeouts import RepeatingDeathPenalty
+from workers.trusted_jobs import TrustedJob
 
 
 class ExtractionWorker(Worker):
@@ -43,6 +50,7 @@ class ExtractionWorker(Worker):
     """
 
     death_penalty_class = RepeatingDeathPenalty
+    job_class = TrustedJob
 
     def __init__(self, *args: Any, liveness: Liveness, **kwargs: Any) -> None:
         super().__init__(
@@ -97,11 +105,13 @@ def run_worker(config: Config, burst: bool = False, name: str | None = None) -> 
     With ``burst`` it works off the queue and the due retries, then returns.
     """
     get_extractor()
+    forks_die_with_us(signal.SIGKILL)
     redis = connect(config.redis_url)
     worker = ExtractionWorker(
         [ExtractionJobs(redis, config).queue],
         connection=redis,
         name=name,
+        serializer=JOB_SERIALIZER,
         liveness=Liveness.from_stale_after(config.stale_after),
         work_horse_killed_handler=record_horse_death,
     )
