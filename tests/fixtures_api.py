@@ -62,6 +62,8 @@ def config_env(config: Config) -> dict[str, str]:
         CLAIMWIRE_MAX_QUEUE_DEPTH=str(config.max_queue_depth),
         CLAIMWIRE_RATE_LIMIT=config.rate_limit or "off",
         CLAIMWIRE_REDIS_CHECK=config.redis_check,
+        CLAIMWIRE_BODY_TIMEOUT=str(config.body_timeout),
+        CLAIMWIRE_AUTH_FAILURE_LIMIT=config.auth_failure_limit or "off",
         PYTHONUNBUFFERED="1",
     )
     return env

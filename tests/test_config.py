@@ -29,6 +29,8 @@ UNUSUAL = Config(
     max_queue_depth=5,
     rate_limit="5/second",
     redis_check="refuse",
+    body_timeout=2.5,
+    auth_failure_limit="7/minute",
 )
 
 
