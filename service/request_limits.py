@@ -20,7 +20,7 @@ from typing import IO
 from flask import Flask, Request, request
 
 from service.config import Config
-from service.problems import BODY_TIMEOUT, ProblemError
+from service.problems import BODY_TIMEOUT, MALFORMED_BODY, ProblemError
 
 # Per header: the ": " and CRLF around the name and value.
 HEADER_OVERHEAD = 4
@@ -40,7 +40,8 @@ def init_request_limits(app: Flask, config: Config) -> None:
 
 
 def read_body(req: Request, config: Config) -> bytes:
-    """The whole body: 413 past ``max_body_bytes``, 408 when it takes over ``body_timeout`` s.
+    """The whole body: 413 past ``max_body_bytes``, 408 when it takes over ``body_timeout`` s,
+    400 when the client stops sending before its end.
 
     Under gunicorn the body is read from the client's socket as it is asked for; the
     socket's timeout is set to what is left of the time allowed before every read (and
@@ -67,11 +68,15 @@ def read_body(req: Request, config: Config) -> bytes:
                 sock.settimeout(remaining)
             chunk = stream.read(min(BODY_CHUNK_BYTES, limit + 1 - size))
             if not chunk:
+                if req.content_length not in (None, size):
+                    raise _cut_short()
                 return b"".join(chunks)
             chunks.append(chunk)
             size += len(chunk)
     except TimeoutError:
         raise _too_slow(config.body_timeout) from None
+    except OSError:  # gunicorn's NoMoreData: a chunked body cut short
+        raise _cut_short() from None
     finally:
         if sock is not None:
             sock.settimeout(restore)
@@ -80,6 +85,10 @@ def read_body(req: Request, config: Config) -> bytes:
 
 def _too_large(limit: int) -> ProblemError:
     return ProblemError(413, detail=f"The body is larger than {limit} bytes.")
+
+
+def _cut_short() -> ProblemError:
+    return ProblemError(400, MALFORMED_BODY, "The connection ended before the whole body arrived.")
 
 
 def _too_slow(timeout: float) -> ProblemError:

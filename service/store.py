@@ -7,14 +7,14 @@ key                                    type    content, lifetime
 =====================================  ======  ==============================================
 ``claimwire:article:{id}``             hash    the article and its state: ``status``
                                                (queued | running | done | failed), ``text``,
-                                               ``title``, ``url``, ``publisher``,
-                                               ``published_at``, ``language``, ``metadata``
-                                               (JSON), ``created_at``, ``started_at``,
+                                               ``published_at``, ``language``,
+                                               ``created_at``, ``started_at``,
                                                ``finished_at``, ``extractor_version``,
                                                ``attempts``, ``job_id`` (the RQ job that owns
                                                it), ``problem`` (JSON, when failed), and one
-                                               ``owner:{key id}`` field per API key that
-                                               submitted it. Expires
+                                               ``owner:{owner}`` field per caller that
+                                               submitted it, holding what it submitted
+                                               (see Ownership below). Expires
                                                ``CLAIMWIRE_RESULT_TTL`` seconds after its last
                                                change.
 ``claimwire:result:{id}``              string  the extraction as served (JSON of
