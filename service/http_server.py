@@ -11,7 +11,7 @@ workers; decoding is bounded by the body limit and the accepted charsets).
 
 gunicorn parses the request line and headers itself and answers what it cannot parse
 (a request line or a header field over its limits, a malformed request) with an HTML
-page. :class:`ProblemThreadWorker` makes those answers problem+json too, so every error
+page. :class:`ProblemGeventWorker` makes those answers problem+json too, so every error
 a client can get from the API has one shape.
 """
 

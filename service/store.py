@@ -119,8 +119,11 @@ def _owner_fields(raw: dict[bytes, bytes]) -> list[str]:
 
 
 def _visible(raw: dict[bytes, bytes], owner: str) -> bool:
-    """Whether ``owner`` submitted the article (one stored before owners were recorded for
-    every caller, and so with none, was open to all: it stays its anonymous callers')."""
+    """Whether ``owner`` submitted the article.
+
+    An article with no owner at all was stored, before every caller was recorded as one,
+    while the API was open: it stays its anonymous callers'.
+    """
     if owner_field(owner).encode() in raw:
         return True
     return bool(raw) and owner == ANONYMOUS and not _owner_fields(raw)

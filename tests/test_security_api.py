@@ -115,6 +115,17 @@ def test_a_key_that_lets_go_leaves_the_other_keys_fields_untouched(client, keys)
     assert client.get(f"/v1/articles/{article_id}", headers=bearer(alice)).get_json()["title"] == SECRET_FIELDS["title"]
 
 
+def test_an_article_stored_before_per_owner_fields_shows_its_fields_to_its_owner_alone(client, keys, redis_conn):
+    key, alice = keys.create("alice")
+    _, bob = keys.create("bob")
+    article_id = client.post("/v1/articles", json={"text": SHORT_TEXT}, headers=bearer(alice)).get_json()["id"]
+    stored_fields = {**SECRET_FIELDS, "metadata": json.dumps(SECRET_FIELDS["metadata"])}
+    redis_conn.hset(article_key(article_id), mapping={**stored_fields, f"owner:{key.id}": "1"})  # as it used to be
+    path = f"/v1/articles/{article_id}"
+    assert {name: client.get(path, headers=bearer(alice)).get_json()[name] for name in SECRET_FIELDS} == SECRET_FIELDS
+    assert client.post("/v1/articles", json={"text": SHORT_TEXT}, headers=bearer(bob)).get_json()["metadata"] is None
+
+
 # --- revoking the last key ---------------------------------------------------------------
 
 
