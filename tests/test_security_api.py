@@ -9,11 +9,13 @@ from __future__ import annotations
 import codecs
 import dataclasses
 import json
+import logging
 import socket
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -27,6 +29,7 @@ from openapi_check import CheckedClient, check_requests_response
 from service.app import create_app
 from service.config import Config
 from service.keys import ApiKeys
+from service.startup_checks import announce_access
 from service.store import article_key, derive_article_id, events_channel
 
 TIMEOUT = 10.0
@@ -50,55 +53,67 @@ def stored(redis: Redis) -> list[bytes]:
     return list(redis.scan_iter(match="claimwire:article:*"))
 
 
+def submit(client: CheckedClient, token: str | None, **fields: object) -> dict[str, Any]:
+    """POST SHORT_TEXT with ``fields`` as the key ``token`` (None: without a key); the article."""
+    response = client.post("/v1/articles", json={"text": SHORT_TEXT, **fields}, headers=bearer(token) if token else {})
+    assert response.status_code in (200, 202), response.get_json()
+    return response.get_json()
+
+
+def shown(view: dict[str, Any], names: Iterable[str] = SECRET_FIELDS) -> dict[str, Any]:
+    return {name: view[name] for name in names}
+
+
+def seen_by(client: CheckedClient, token: str, article_id: str) -> dict[str, Any]:
+    return client.get(f"/v1/articles/{article_id}", headers=bearer(token)).get_json()
+
+
 @pytest.fixture
 def keys(redis_conn: Redis) -> ApiKeys:
     return ApiKeys(redis_conn)
 
 
+@pytest.fixture
+def alice_and_bob(keys: ApiKeys) -> tuple[str, str]:
+    return keys.create("alice")[1], keys.create("bob")[1]
+
+
 # --- tenants: what a key submits is its own ----------------------------------------------
 
 
-def test_another_key_submitting_the_same_text_never_gets_the_first_keys_fields(client, keys):
-    _, alice = keys.create("alice")
-    _, bob = keys.create("bob")
-    first = client.post("/v1/articles", json={"text": SHORT_TEXT, **SECRET_FIELDS}, headers=bearer(alice))
-    assert first.status_code == 202
-    second = client.post("/v1/articles", json={"text": SHORT_TEXT}, headers=bearer(bob))
-    assert second.get_json()["id"] == first.get_json()["id"]
-    path = f"/v1/articles/{first.get_json()['id']}"
-    for answer in (second, client.get(path, headers=bearer(bob))):
-        seen = answer.get_json()
-        assert {name: seen[name] for name in SECRET_FIELDS} == dict.fromkeys(SECRET_FIELDS)
-        assert "insider" not in answer.get_data(as_text=True)
-    assert {name: client.get(path, headers=bearer(alice)).get_json()[name] for name in SECRET_FIELDS} == SECRET_FIELDS
+def test_another_key_submitting_the_same_text_never_gets_the_first_keys_fields(client, alice_and_bob):
+    alice, bob = alice_and_bob
+    first = submit(client, alice, **SECRET_FIELDS)
+    second = submit(client, bob)
+    assert second["id"] == first["id"]
+    for view in (second, seen_by(client, bob, first["id"])):
+        assert shown(view) == dict.fromkeys(SECRET_FIELDS)
+        assert "insider" not in json.dumps(view)
+    assert shown(seen_by(client, alice, first["id"])) == SECRET_FIELDS
 
 
-def test_a_resubmission_after_a_failure_changes_only_the_resubmitting_keys_fields(client, keys, store, work_off, redis_conn):
-    _, alice = keys.create("alice")
-    _, bob = keys.create("bob")
-    when = {"published_at": "2023-03-21T09:00:00Z"}
-    article_id = client.post("/v1/articles", json={"text": SHORT_TEXT, **when, **SECRET_FIELDS}, headers=bearer(alice)).get_json()["id"]
+def test_a_resubmission_after_a_failure_changes_only_the_resubmitting_keys_fields(client, alice_and_bob, work_off, redis_conn):
+    alice, bob = alice_and_bob
+    when = "2023-03-21T09:00:00Z"
+    article_id = submit(client, alice, published_at=when, **SECRET_FIELDS)["id"]
     with broken_published_at(redis_conn, article_id):
         work_off()
-    path = f"/v1/articles/{article_id}"
-    assert client.get(path, headers=bearer(alice)).get_json()["status"] == "failed"
+    assert seen_by(client, alice, article_id)["status"] == "failed"
 
     bobs = {"title": "Bob's copy", "url": "https://bob.example/", "publisher": "Bob", "metadata": {"mine": True}}
-    again = client.post("/v1/articles", json={"text": SHORT_TEXT, **when, **bobs}, headers=bearer(bob))
-    assert again.status_code == 202 and again.get_json()["id"] == article_id
-    alices_view, bobs_view = (client.get(path, headers=bearer(t)).get_json() for t in (alice, bob))
-    assert {name: alices_view[name] for name in SECRET_FIELDS} == SECRET_FIELDS
-    assert {name: bobs_view[name] for name in bobs} == bobs
-    assert alices_view["status"] == bobs_view["status"] == "queued"  # the extraction is shared
+    again = submit(client, bob, published_at=when, **bobs)
+    assert again["id"] == article_id and again["status"] == "queued"
+    assert shown(seen_by(client, alice, article_id)) == SECRET_FIELDS
+    assert shown(seen_by(client, bob, article_id)) == bobs
+    assert seen_by(client, alice, article_id)["status"] == "queued"  # the extraction is shared
     work_off()
     for token, fields in ((alice, SECRET_FIELDS), (bob, bobs)):
-        done = client.get(path, headers=bearer(token)).get_json()
-        assert done["status"] == "done" and {name: done[name] for name in fields} == fields
+        done = seen_by(client, token, article_id)
+        assert done["status"] == "done" and shown(done) == fields
 
 
-def test_the_same_idempotency_key_from_another_key_answers_with_that_keys_own_submission(client, keys):
-    _, alice = keys.create("alice")
-    _, bob = keys.create("bob")
+def test_the_same_idempotency_key_from_another_key_answers_with_that_keys_own_submission(client, alice_and_bob):
+    alice, bob = alice_and_bob
     same = {"Idempotency-Key": "cms-42"}
     client.post("/v1/articles", json={"text": SHORT_TEXT, **SECRET_FIELDS}, headers={**bearer(alice), **same})
     response = client.post("/v1/articles", json={"text": SHORT_TEXT, "title": "Bob"}, headers={**bearer(bob), **same})
@@ -106,44 +121,44 @@ def test_the_same_idempotency_key_from_another_key_answers_with_that_keys_own_su
     assert response.get_json()["title"] == "Bob" and response.get_json()["metadata"] is None
 
 
-def test_a_key_that_lets_go_leaves_the_other_keys_fields_untouched(client, keys):
-    _, alice = keys.create("alice")
-    _, bob = keys.create("bob")
-    article_id = client.post("/v1/articles", json={"text": SHORT_TEXT, **SECRET_FIELDS}, headers=bearer(alice)).get_json()["id"]
-    client.post("/v1/articles", json={"text": SHORT_TEXT, "title": "Bob"}, headers=bearer(bob))
+def test_a_key_that_lets_go_leaves_the_other_keys_fields_untouched(client, alice_and_bob):
+    alice, bob = alice_and_bob
+    article_id = submit(client, alice, **SECRET_FIELDS)["id"]
+    submit(client, bob, title="Bob")
     assert client.delete(f"/v1/articles/{article_id}", headers=bearer(bob)).status_code == 204
-    assert client.get(f"/v1/articles/{article_id}", headers=bearer(alice)).get_json()["title"] == SECRET_FIELDS["title"]
+    assert shown(seen_by(client, alice, article_id)) == SECRET_FIELDS
 
 
 def test_an_article_stored_before_per_owner_fields_shows_its_fields_to_its_owner_alone(client, keys, redis_conn):
     key, alice = keys.create("alice")
     _, bob = keys.create("bob")
-    article_id = client.post("/v1/articles", json={"text": SHORT_TEXT}, headers=bearer(alice)).get_json()["id"]
-    stored_fields = {**SECRET_FIELDS, "metadata": json.dumps(SECRET_FIELDS["metadata"])}
-    redis_conn.hset(article_key(article_id), mapping={**stored_fields, f"owner:{key.id}": "1"})  # as it used to be
-    path = f"/v1/articles/{article_id}"
-    assert {name: client.get(path, headers=bearer(alice)).get_json()[name] for name in SECRET_FIELDS} == SECRET_FIELDS
-    assert client.post("/v1/articles", json={"text": SHORT_TEXT}, headers=bearer(bob)).get_json()["metadata"] is None
+    article_id = submit(client, alice)["id"]
+    as_it_used_to_be = {**SECRET_FIELDS, "metadata": json.dumps(SECRET_FIELDS["metadata"]), f"owner:{key.id}": "1"}
+    redis_conn.hset(article_key(article_id), mapping=as_it_used_to_be)
+    assert shown(seen_by(client, alice, article_id)) == SECRET_FIELDS
+    assert shown(submit(client, bob)) == dict.fromkeys(SECRET_FIELDS)
 
 
 # --- revoking the last key ---------------------------------------------------------------
 
 
-def test_revoking_the_last_key_keeps_the_api_closed(client, keys, redis_conn):
+def test_revoking_the_last_key_keeps_the_api_closed(client, keys, redis_conn, caplog):
     key, alice = keys.create("alice")
-    article_id = client.post("/v1/articles", json={"text": SHORT_TEXT, **SECRET_FIELDS}, headers=bearer(alice)).get_json()["id"]
+    article_id = submit(client, alice, **SECRET_FIELDS)["id"]
     assert keys.revoke(key.id) and not keys.any()
     path = f"/v1/articles/{article_id}"
     assert client.get(path).status_code == 401
     assert client.delete(path).status_code == 401
     assert client.post("/v1/articles", json={"text": SHORT_TEXT}).status_code == 401
-    assert keys.required()
     assert redis_conn.exists(article_key(article_id))
+    with caplog.at_level(logging.INFO, logger="claimwire.startup"):
+        announce_access(redis_conn)
+    assert "stays CLOSED" in caplog.text
 
 
 def test_an_api_opened_on_purpose_never_serves_a_keyed_article_to_a_caller_without_a_key(client, keys, store):
     key, alice = keys.create("alice")
-    article_id = client.post("/v1/articles", json={"text": SHORT_TEXT, **SECRET_FIELDS}, headers=bearer(alice)).get_json()["id"]
+    article_id = submit(client, alice, **SECRET_FIELDS)["id"]
     keys.revoke(key.id)
     assert keys.open_access()
     path = f"/v1/articles/{article_id}"
@@ -151,8 +166,8 @@ def test_an_api_opened_on_purpose_never_serves_a_keyed_article_to_a_caller_witho
     assert client.get(f"{path}/claims").status_code == 404
     assert client.delete(path).status_code == 404
     # Submitting the same text makes the anonymous caller an owner of its own submission only.
-    mine = client.post("/v1/articles", json={"text": SHORT_TEXT}).get_json()
-    assert mine["id"] == article_id and mine["metadata"] is None and mine["title"] is None
+    mine = submit(client, None)
+    assert mine["id"] == article_id and shown(mine) == dict.fromkeys(SECRET_FIELDS)
     assert client.delete(path).status_code == 204
     assert client.get(path).status_code == 404
     assert store.get(article_id, key.id).metadata == SECRET_FIELDS["metadata"]
