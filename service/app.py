@@ -17,6 +17,7 @@ from redis.exceptions import OutOfMemoryError, RedisError
 from werkzeug.exceptions import HTTPException
 
 from service.access import init_access
+from service.auth_throttle import AuthThrottle
 from service.blueprints import articles, extract, health
 from service.blueprints.docs import register_docs
 from service.config import Config
@@ -53,6 +54,7 @@ def create_app(config: Config | None = None, redis: Redis | None = None) -> Flas
         store=ArticleStore(redis, config.result_ttl),
         jobs=ExtractionJobs(redis, config),
         keys=ApiKeys(redis),
+        auth_throttle=AuthThrottle(config.auth_failure_limit, config.redis_url) if config.auth_failure_limit else None,
     )
     init_request_limits(app, config)
     init_access(app)

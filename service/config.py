@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_RATE_LIMIT = "600/minute"
+# Requests with a missing or wrong API key one client address may send before it must wait.
+DEFAULT_AUTH_FAILURE_LIMIT = "30/minute"
 # What to do at start-up when Redis is not set up to keep accepted work (see service.startup_checks).
 REDIS_CHECK_MODES: tuple[str, ...] = ("warn", "refuse", "off")
 # The private Redis of ``claimwire serve`` lives in this folder of CLAIMWIRE_DATA_DIR.
@@ -76,6 +78,8 @@ class Config:
     rate_limit: str | None
     redis_check: str
     redis_maxmemory: str
+    body_timeout: float
+    auth_failure_limit: str | None
 
     @property
     def embedded_redis_dir(self) -> Path:
@@ -103,4 +107,6 @@ class Config:
             rate_limit=_rate_limit(os.environ.get("CLAIMWIRE_RATE_LIMIT", DEFAULT_RATE_LIMIT)),
             redis_check=_choice("CLAIMWIRE_REDIS_CHECK", REDIS_CHECK_MODES),
             redis_maxmemory=_memory_size("CLAIMWIRE_REDIS_MAXMEMORY", DEFAULT_REDIS_MAXMEMORY),
+            body_timeout=_float("CLAIMWIRE_BODY_TIMEOUT", 20.0),
+            auth_failure_limit=_rate_limit(os.environ.get("CLAIMWIRE_AUTH_FAILURE_LIMIT", DEFAULT_AUTH_FAILURE_LIMIT)),
         )

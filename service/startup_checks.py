@@ -108,12 +108,18 @@ def check_authentication(redis: Redis, mode: str) -> None:
 def announce_access(redis: Redis) -> None:
     """Say in the log whether the API needs keys; open is worth a warning."""
     try:
-        keyed = ApiKeys(redis).any()
+        keys = ApiKeys(redis)
+        keyed, required = keys.any(), keys.required()
     except RedisError as exc:
         log.warning("cannot tell whether API keys are configured (%s)", exc)
         return
     if keyed:
         log.info("API keys are configured: requests need Authorization: Bearer <key>")
+    elif required:
+        log.warning(
+            "every API key was revoked: the API stays CLOSED (every request 401) until a key is "
+            "created, or `claimwire keys open` opens it to callers without a key"
+        )
     else:
         log.warning(
             "no API key is configured: the API is OPEN to anyone who can reach it "

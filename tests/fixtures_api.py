@@ -63,6 +63,8 @@ def config_env(config: Config) -> dict[str, str]:
         CLAIMWIRE_RATE_LIMIT=config.rate_limit or "off",
         CLAIMWIRE_REDIS_CHECK=config.redis_check,
         CLAIMWIRE_REDIS_MAXMEMORY=config.redis_maxmemory,
+        CLAIMWIRE_BODY_TIMEOUT=str(config.body_timeout),
+        CLAIMWIRE_AUTH_FAILURE_LIMIT=config.auth_failure_limit or "off",
         PYTHONUNBUFFERED="1",
     )
     return env

@@ -121,7 +121,10 @@ def test_keys_commands_find_the_private_redis_of_a_running_serve(served: Served,
     assert "warning" not in run("keys", "revoke", listed["desk"], env=env).stderr
     assert get(session, f"{served.url}/v1/articles/none", headers={"Authorization": f"Bearer {desk}"}).status_code == 401
     assert get(session, f"{served.url}/v1/articles/none", headers={"Authorization": f"Bearer {archive}"}).status_code == 404
-    assert "the API is open" in run("keys", "revoke", listed["archive"], env=env).stderr
+    assert "stays closed" in run("keys", "revoke", listed["archive"], env=env).stderr
+    assert get(session, f"{served.url}/readyz").json()["access"] == "api-keys"
+    assert get(session, f"{served.url}/v1/articles/none").status_code == 401
+    assert "the API is open" in run("keys", "open", env=env).stderr
     assert get(session, f"{served.url}/readyz").json()["access"] == "open"
 
     served.process.send_signal(signal.SIGTERM)

@@ -30,6 +30,8 @@ UNUSUAL = Config(
     rate_limit="5/second",
     redis_check="refuse",
     redis_maxmemory="300mb",
+    body_timeout=2.5,
+    auth_failure_limit="7/minute",
 )
 
 

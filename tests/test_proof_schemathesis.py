@@ -35,7 +35,7 @@ def test_schemathesis_finds_no_server_error_and_no_spec_violation(
 ):
     _, token = ApiKeys(redis_conn).create("schemathesis")
     start_worker()
-    url = start_api(api_processes=2, rate_limit="100000/minute", extract_wait=2.0)
+    url = start_api(api_processes=2, rate_limit="100000/minute", auth_failure_limit="100000/minute", extract_wait=2.0)
     env = {
         **os.environ,
         "SCHEMATHESIS_HOOKS": "schemathesis_hooks",
