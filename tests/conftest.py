@@ -15,7 +15,7 @@ from redis import Redis
 from service.embedded_redis import EmbeddedRedis, bundled_redis_server
 
 # The API, worker, gunicorn and live-service fixtures, available to every test module.
-pytest_plugins = ["fixtures_api", "live_service", "fixtures_http"]
+pytest_plugins = ["support.fixtures_api", "support.live_service", "support.fixtures_http"]
 
 
 @pytest.fixture(scope="session")

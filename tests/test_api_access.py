@@ -7,8 +7,8 @@ import subprocess
 import pytest
 from redis import Redis
 
-from fixtures_api import SHORT_TEXT, config_env
-from live_service import claimwire
+from support.fixtures_api import SHORT_TEXT, config_env
+from support.live_service import claimwire
 from service.config import Config
 from service.keys import ApiKeys
 

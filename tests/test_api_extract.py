@@ -5,8 +5,9 @@ from __future__ import annotations
 import dataclasses
 import time
 
-from fixtures_api import SEED_TEXT, SHORT_TEXT
-from openapi_check import CheckedClient
+from support.fixtures_api import SHORT_TEXT
+from support.seeds import SEED_TEXT
+from support.openapi_check import CheckedClient
 from service.app import create_app
 
 

@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from redis import Redis
 
-from fixtures_api import SHORT_TEXT
-from openapi_check import CheckedClient
+from support.fixtures_api import SHORT_TEXT
+from support.openapi_check import CheckedClient
 from service.app import create_app
 from service.config import Config
 from service.keys import ApiKeys

@@ -13,11 +13,12 @@ import pytest
 import requests
 from redis import Redis
 
-from fixtures_api import REPO, SEED_TEXT, SHORT_TEXT
-from live_service import REAP_TIMEOUT, SERVE_STOP_TIMEOUT, Served, claimwire, get, log_tail, poll, post
+from support.fixtures_api import REPO, SHORT_TEXT
+from support.seeds import SEED_FILE, SEED_TEXT
+from support.live_service import REAP_TIMEOUT, SERVE_STOP_TIMEOUT, Served, claimwire, get, post
+from support.waiting import log_tail, poll
 from workers.claims import ExtractionSchema
 
-SEED_FILE = next((REPO / "seeds").glob("*.txt"))
 COMMAND_TIMEOUT = 120.0
 
 

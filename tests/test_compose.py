@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from config_vars import config_variables
-from fixtures_api import REPO
+from support.fixtures_api import REPO
 from service.cli import main
 
 # PORT is the published host port in Compose; these two only matter to `claimwire serve`.

@@ -8,7 +8,7 @@ from unittest import mock
 import pytest
 
 from config_vars import config_variables
-from fixtures_api import config_env
+from support.fixtures_api import config_env
 from service.config import Config
 
 UNUSUAL = Config(

@@ -12,8 +12,8 @@ from marshmallow import Schema, fields, validate
 from openapi_spec_validator import validate as validate_spec
 from werkzeug.wrappers import Response
 
-from fixtures_api import REPO, SHORT_TEXT
-from openapi_check import SPEC_PATH, check_response
+from support.fixtures_api import REPO, SHORT_TEXT
+from support.openapi_check import SPEC_PATH, check_response
 from service.blueprints.docs import openapi_text
 from service.schemas import NOT_BLANK, ArticleSubmissionSchema, ClaimsQuerySchema
 from service.submission import IDEMPOTENCY_KEY

@@ -17,7 +17,7 @@ from redis import Redis
 from rq import Queue
 from rq.job import Job
 
-from fixtures_http import ApiFactory
+from support.fixtures_http import ApiFactory
 from service.keys import ApiKeys
 from service.store import QUEUED, Article, article_key
 

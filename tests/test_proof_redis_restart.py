@@ -22,8 +22,10 @@ import requests
 from redis import Redis
 from rq import Queue
 
-from fixtures_api import SEED_TEXT, rq_leftovers
-from live_service import HTTP_TIMEOUT, log_tail, poll, serving
+from support.fixtures_api import rq_leftovers
+from support.seeds import SEED_TEXT
+from support.live_service import HTTP_TIMEOUT, serving
+from support.waiting import log_tail, poll
 from service.embedded_redis import EmbeddedRedis, bundled_redis_server, free_port
 
 ARTICLES = 12

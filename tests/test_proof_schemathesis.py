@@ -17,8 +17,8 @@ from pathlib import Path
 
 from redis import Redis
 
-from fixtures_api import WorkerFactory
-from fixtures_http import ApiFactory
+from support.fixtures_api import WorkerFactory
+from support.fixtures_http import ApiFactory
 from service.keys import ApiKeys
 
 TESTS = Path(__file__).resolve().parent
@@ -38,13 +38,13 @@ def test_schemathesis_finds_no_server_error_and_no_spec_violation(
     url = start_api(api_processes=2, rate_limit="100000/minute", extract_wait=2.0)
     env = {
         **os.environ,
-        "SCHEMATHESIS_HOOKS": "schemathesis_hooks",
+        "SCHEMATHESIS_HOOKS": "support.schemathesis_hooks",
         "PYTHONPATH": str(TESTS),
         "CLAIMWIRE_TEST_API_KEY": token,
     }
     run = subprocess.run(
         [
-            SCHEMATHESIS, "--config-file", str(TESTS / "schemathesis.toml"),
+            SCHEMATHESIS, "--config-file", str(TESTS / "support" / "schemathesis.toml"),
             "run", f"{url}/openapi.yaml",
             "--checks", "all",
             "--max-examples", str(MAX_EXAMPLES),

@@ -33,8 +33,9 @@ from rq import Queue, Worker
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
-from fixtures_api import SEED_TEXT, rq_leftovers, wait_until
-from live_service import poll
+from support.fixtures_api import rq_leftovers
+from support.seeds import SEED_TEXT
+from support.waiting import poll
 from service.queueing import ExtractionJobs
 from service.store import DONE, FAILED, PENDING, article_key
 
@@ -120,14 +121,14 @@ def test_a_lone_worker_killed_with_its_scheduler_is_replaced_in_time(config, cli
     first = start_worker()
     response = client.post("/v1/articles", data=article_text(TRIALS), content_type="text/plain")
     article_id = response.get_json()["id"]
-    wait_until(lambda: statuses(redis_conn, [article_id])[article_id] == "running", 60, "the extraction", 0.01)
+    poll(lambda: statuses(redis_conn, [article_id])[article_id] == "running", bool, 60, "the extraction", interval=0.01)
     assert queue.scheduler_pid in [c.pid for c in psutil.Process(first.pid).children()], "it holds the lock"
     parent = psutil.Process(first.pid)
     kill("parent", parent, next(c for c in parent.children() if os.getpgid(c.pid) == c.pid))
     killed_at = time.monotonic()
     start_worker()
 
-    wait_until(lambda: statuses(redis_conn, [article_id])[article_id] == DONE, RECOVERY_BOUND, "the retried extraction")
+    poll(lambda: statuses(redis_conn, [article_id])[article_id] == DONE, bool, RECOVERY_BOUND, "the retried extraction")
     print(f"\ndone {time.monotonic() - killed_at:.1f}s after the kill (replacement start-up included)")
     assert attempts(redis_conn, article_id) == 2
 

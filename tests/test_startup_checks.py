@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from redis import Redis
 
-from live_service import claimwire
+from support.live_service import claimwire
 from service.embedded_redis import EmbeddedRedis, bundled_redis_server, free_port
 from service.keys import ApiKeys
 from service.startup_checks import PersistenceError, announce_access, check_persistence, persistence_problems

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import requests
@@ -23,7 +22,9 @@ from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest, WerkzeugOpenAP
 from openapi_core.templating.paths.exceptions import OperationNotFound, PathNotFound
 from werkzeug.test import TestResponse
 
-SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi.yaml"
+from support import REPO
+
+SPEC_PATH = REPO / "openapi.yaml"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
 
