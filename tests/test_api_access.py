@@ -104,6 +104,7 @@ def test_redis_never_holds_the_key_itself(keys, redis_conn):
         assert all(token.encode() not in (v or b"") for v in values)
 
 
+@pytest.mark.slow
 def test_keys_cli_creates_lists_and_revokes(config: Config, keys):
     env = config_env(config)
     created = subprocess.run(claimwire("keys", "create", "--name", "newsroom cms"), env=env, capture_output=True, text=True, timeout=60)

@@ -21,6 +21,8 @@ from workers.claims import ExtractionSchema
 
 COMMAND_TIMEOUT = 120.0
 
+pytestmark = pytest.mark.slow  # every test runs claimwire as a process
+
 
 def run(*args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 import time
 from collections import Counter
+import pytest
 from concurrent.futures import ThreadPoolExecutor
 
 import requests
@@ -20,6 +21,8 @@ from rq.job import Job
 from support.fixtures_http import ApiFactory
 from service.keys import ApiKeys
 from service.store import QUEUED, Article, article_key
+
+pytestmark = pytest.mark.slow  # a proof
 
 SUBMISSIONS = 5_000
 DUPLICATE_SHARE = 0.3

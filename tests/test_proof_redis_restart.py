@@ -17,6 +17,7 @@ import re
 import time
 from pathlib import Path
 
+import pytest
 import requests
 from redis import Redis
 from rq import Queue
@@ -26,6 +27,8 @@ from support.seeds import SEED_TEXT
 from support.live_service import HTTP_TIMEOUT, serving
 from support.waiting import log_tail, poll
 from service.embedded_redis import EmbeddedRedis, bundled_redis_server, free_port
+
+pytestmark = pytest.mark.slow  # a proof
 
 ARTICLES = 12
 COPIES = 8  # copies of the seed article per text: about half a second of extraction each

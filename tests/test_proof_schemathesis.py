@@ -15,11 +15,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from redis import Redis
 
 from support.fixtures_api import WorkerFactory
 from support.fixtures_http import ApiFactory
 from service.keys import ApiKeys
+
+pytestmark = pytest.mark.slow  # a proof
 
 TESTS = Path(__file__).resolve().parent
 SCHEMATHESIS = str(Path(sys.executable).with_name("st"))

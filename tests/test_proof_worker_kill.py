@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import pytest
 import psutil
 from redis import Redis
 from rq import Queue, Worker
@@ -44,6 +45,8 @@ from support.seeds import SEED_TEXT
 from support.waiting import poll
 from service.queueing import ExtractionJobs
 from service.store import DONE, FAILED, PENDING, ArticleStore, article_key
+
+pytestmark = pytest.mark.slow  # a proof
 
 TRIALS = 20
 WORKERS = 3

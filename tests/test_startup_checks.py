@@ -49,6 +49,7 @@ def test_no_aof_and_eviction_are_reported_and_refused_on_request(own_redis, capl
     check_persistence(conn, "off")
 
 
+@pytest.mark.slow
 def test_the_worker_command_refuses_to_start_on_a_redis_that_evicts(own_redis):
     url, conn = own_redis
     conn.config_set("maxmemory-policy", "volatile-lru")
@@ -58,6 +59,7 @@ def test_the_worker_command_refuses_to_start_on_a_redis_that_evicts(own_redis):
     assert "maxmemory-policy volatile-lru" in done.stderr
 
 
+@pytest.mark.slow
 def test_a_worker_started_before_its_redis_checks_it_once_it_answers(tmp_path: Path) -> None:
     """Redis is started only once the worker has said it waits for it: no race on who comes first."""
     port = free_port()
