@@ -18,7 +18,7 @@ key                                    type    content, lifetime
                                                ``CLAIMWIRE_RESULT_TTL`` seconds after its last
                                                change.
 ``claimwire:result:{id}``              string  the extraction as served (JSON of
-                                               ``workers.claims.ExtractionSchema``); expires
+                                               ``workers.claims.dump_extraction``); expires
                                                ``CLAIMWIRE_RESULT_TTL`` seconds after it was
                                                written, together with its article.
 ``claimwire:idempotency:{sha256(o,k)}``string  JSON ``{"article_id", "fingerprint"}`` for the

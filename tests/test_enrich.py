@@ -13,7 +13,7 @@ import pytest
 from spacy.tokens import Doc
 
 from support.seeds import SEED_TEXT
-from workers.claims import Claim, Claimant, Content, Cue, Span, dump_extraction, Extraction
+from workers.claims import Claim, Claimant, Content, Cue, Sentence, dump_extraction, Extraction
 from workers.pipeline.enrich import enrich
 from workers.pipeline.enrich.checkworthiness import WEIGHTS, feature_values
 from workers.pipeline.enrich.entities import NAMED_LABELS
@@ -51,7 +51,7 @@ def claim_at(text: str, content: str, *, after: str = "", claimant: str | None =
         s = text.index(cue, line_start)
         how = Cue(cue, s, s + len(cue), lemma=cue, stance=stance)
     return Claim(id="t", claimant=who, cue=how, content=Content(content, start, end), type="indirect",
-                 sentence=Span(text[line_start:line_end], line_start, line_end))
+                 sentence=Sentence(line_start, line_end))
 
 
 def enriched(doc: Doc, claim: Claim, published_at: datetime | None = PUBLISHED) -> Claim:
@@ -225,7 +225,7 @@ def split_claim() -> Claim:
     return Claim(id="t", claimant=Claimant("Gladkov", s, s + 7, resolved="Vyacheslav Gladkov"),
                  cue=Cue("told", c, c + 4, lemma="tell"),
                  content=Content(SPLIT, 0, len(SPLIT), parts=[first, second]), type="direct",
-                 sentence=Span(SPLIT, 0, len(SPLIT)))
+                 sentence=Sentence(0, len(SPLIT)))
 
 
 def test_parts_only_are_searched_and_the_gap_gives_the_outlet() -> None:
