@@ -141,10 +141,10 @@ def field_types(cls: type) -> dict[str, Any]:
 
 def without_none(hint: Any) -> tuple[Any, bool]:
     """``(T, True)`` for ``T | None``, else ``(hint, False)``."""
-    if typing.get_origin(hint) in (Union, types.UnionType):
-        others = [a for a in typing.get_args(hint) if a is not type(None)]
-        if len(others) < len(typing.get_args(hint)):
-            return (others[0] if len(others) == 1 else Union[tuple(others)]), True
+    args = typing.get_args(hint)
+    if typing.get_origin(hint) in (Union, types.UnionType) and type(None) in args:
+        (inner,) = (a for a in args if a is not type(None))  # the model has no wider unions
+        return inner, True
     return hint, False
 
 
