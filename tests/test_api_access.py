@@ -7,10 +7,10 @@ import subprocess
 import pytest
 from redis import Redis
 
-from support.fixtures_api import SHORT_TEXT, config_env
-from support.live_service import claimwire
 from service.config import Config
 from service.keys import ApiKeys
+from support.fixtures_api import SHORT_TEXT, config_env
+from support.live_service import claimwire
 
 OTHER_TEXT = "The mayor claimed that the bridge would reopen in May."
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import dataclasses
 import time
 
-from support.fixtures_api import SHORT_TEXT
-from support.seeds import SEED_TEXT
-from support.openapi_check import CheckedClient
 from service.app import create_app
+from support.fixtures_api import SHORT_TEXT
+from support.openapi_check import CheckedClient
+from support.seeds import SEED_TEXT
 
 
 def test_extract_waits_for_the_claims(config, client, start_worker):

@@ -8,13 +8,13 @@ import re
 
 import yaml
 
-from support.fixtures_api import REPO, SHORT_TEXT, stop_process_tree
-from support.waiting import poll
-from support.openapi_check import CheckedClient
 from service.app import create_app
 from service.keys import ApiKeys
 from service.problems import PROBLEM_TYPES
 from service.store import connect
+from support.fixtures_api import REPO, SHORT_TEXT, stop_process_tree
+from support.openapi_check import CheckedClient
+from support.waiting import poll
 from workers.liveness import Liveness
 
 SAFETY_NET = 60.0  # seconds beyond the heartbeat silence limit, for a stop on a busy machine

@@ -14,10 +14,10 @@ import requests
 from redis import Redis
 
 from support.fixtures_api import REPO, SHORT_TEXT
-from support.seeds import SEED_FILE, SEED_TEXT
 from support.live_service import REAP_TIMEOUT, SERVE_STOP_TIMEOUT, Served, claimwire, get, post
-from support.waiting import log_tail, poll
 from support.openapi_check import check_extraction
+from support.seeds import SEED_FILE, SEED_TEXT
+from support.waiting import log_tail, poll
 
 COMMAND_TIMEOUT = 120.0
 

@@ -11,8 +11,8 @@ import pytest
 import yaml
 
 from config_vars import config_variables
-from support.fixtures_api import REPO
 from service.cli import main
+from support.fixtures_api import REPO
 
 # PORT is the published host port in Compose; these two only matter to `claimwire serve`.
 SERVE_ONLY = {"PORT", "CLAIMWIRE_DATA_DIR", "CLAIMWIRE_WORKERS"}

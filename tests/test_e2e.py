@@ -6,8 +6,8 @@ from typing import Any
 
 import requests
 
-from support.seeds import SEED_TEXT
 from support.live_service import get, post
+from support.seeds import SEED_TEXT
 from support.waiting import poll
 
 EXTRACTION_TIMEOUT = 60.0

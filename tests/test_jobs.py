@@ -6,11 +6,11 @@ import dataclasses
 import json
 from datetime import datetime
 
+from service.app import create_app
+from service.store import article_key, result_key
 from support.fixtures_api import SHORT_TEXT, broken_published_at
 from support.seeds import SEED_TEXT
 from support.waiting import poll
-from service.app import create_app
-from service.store import article_key, result_key
 from workers.claims import dump_extraction
 from workers.pipeline import get_extractor
 

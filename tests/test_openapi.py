@@ -13,12 +13,12 @@ import yaml
 from openapi_spec_validator import validate as validate_spec
 from werkzeug.wrappers import Response
 
-from support.fixtures_api import REPO, SHORT_TEXT
-from support.openapi_check import SPEC_PATH, check_response
 from service.blueprints.docs import openapi_text
 from service.schemas import NOT_BLANK, ArticleSubmissionSchema, ClaimsQuerySchema
-from service.submission import IDEMPOTENCY_KEY
 from service.store import ArticleStatus
+from service.submission import IDEMPOTENCY_KEY
+from support.fixtures_api import REPO, SHORT_TEXT
+from support.openapi_check import SPEC_PATH, check_response
 from workers.claims import Claim, field_types, without_none
 
 JSON_TYPES = {str: "string", int: "integer", float: "number", bool: "boolean"}

@@ -18,9 +18,9 @@ from redis import Redis
 from rq import Queue
 from rq.job import Job
 
-from support.fixtures_http import ApiFactory
 from service.keys import ApiKeys
 from service.store import QUEUED, Article, article_key
+from support.fixtures_http import ApiFactory
 
 pytestmark = pytest.mark.slow  # a proof
 

@@ -22,11 +22,11 @@ import requests
 from redis import Redis
 from rq import Queue
 
-from support.fixtures_api import rq_leftovers
-from support.seeds import SEED_TEXT
-from support.live_service import HTTP_TIMEOUT, serving
-from support.waiting import log_tail, poll
 from service.embedded_redis import EmbeddedRedis, bundled_redis_server, free_port
+from support.fixtures_api import rq_leftovers
+from support.live_service import HTTP_TIMEOUT, serving
+from support.seeds import SEED_TEXT
+from support.waiting import log_tail, poll
 
 pytestmark = pytest.mark.slow  # a proof
 

@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 from redis import Redis
 
+from service.keys import ApiKeys
 from support.fixtures_api import WorkerFactory
 from support.fixtures_http import ApiFactory
-from service.keys import ApiKeys
 
 pytestmark = pytest.mark.slow  # a proof
 

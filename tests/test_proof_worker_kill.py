@@ -40,11 +40,11 @@ from rq import Queue, Worker
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
+from service.queueing import ExtractionJobs
+from service.store import DONE, FAILED, PENDING, ArticleStore, article_key
 from support.fixtures_api import rq_leftovers
 from support.seeds import SEED_TEXT
 from support.waiting import poll
-from service.queueing import ExtractionJobs
-from service.store import DONE, FAILED, PENDING, ArticleStore, article_key
 
 pytestmark = pytest.mark.slow  # a proof
 

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from redis import Redis
 
-from support.live_service import claimwire
-from support.waiting import poll
 from service.embedded_redis import EmbeddedRedis, bundled_redis_server, free_port
 from service.keys import ApiKeys
 from service.startup_checks import PersistenceError, announce_access, check_persistence, persistence_problems
+from support.live_service import claimwire
+from support.waiting import poll
 
 WORKER_TIMEOUT = 120.0  # a safety net for a worker's start on a busy machine
 

@@ -15,12 +15,12 @@ import psutil
 from rq import Queue, Worker
 from rq.job import Job
 
-from support.fixtures_api import SHORT_TEXT
-from support.seeds import SEED_TEXT
-from support.waiting import poll
 from service.app import create_app
 from service.config import Config
 from service.store import ArticleStore
+from support.fixtures_api import SHORT_TEXT
+from support.seeds import SEED_TEXT
+from support.waiting import poll
 from workers.pipeline import get_extractor
 
 LONG_TEXT = "\n\n".join([SEED_TEXT] * 25)  # a few seconds of extraction: time to kill its worker

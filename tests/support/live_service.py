@@ -19,9 +19,9 @@ import psutil
 import pytest
 import requests
 
+from service.embedded_redis import free_port
 from support.openapi_check import check_requests_response
 from support.waiting import poll
-from service.embedded_redis import free_port
 
 CLAIMWIRE = str(Path(sys.executable).with_name("claimwire"))  # the installed console script
 HTTP_TIMEOUT = 10.0
