@@ -18,7 +18,7 @@ key                                    type    content, lifetime
                                                ``CLAIMWIRE_RESULT_TTL`` seconds after its last
                                                change.
 ``claimwire:result:{id}``              string  the extraction as served (JSON of
-                                               ``workers.claims.ExtractionSchema``); expires
+                                               ``workers.claims.dump_extraction``); expires
                                                ``CLAIMWIRE_RESULT_TTL`` seconds after it was
                                                written, together with its article.
 ``claimwire:idempotency:{sha256(o,k)}``string  JSON ``{"article_id", "fingerprint"}`` for the
@@ -53,6 +53,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from enum import StrEnum
 from typing import Any, Protocol, TypeVar
 
 from redis import Redis
@@ -68,10 +69,19 @@ MAX_OPTIMISTIC_RETRIES = 20
 
 T = TypeVar("T")
 
-QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
-STATUSES: tuple[str, ...] = (QUEUED, RUNNING, DONE, FAILED)
-PENDING: tuple[str, ...] = (QUEUED, RUNNING)
-SETTLED: tuple[str, ...] = (DONE, FAILED)
+
+class ArticleStatus(StrEnum):
+    """Where an article's extraction stands, as stored and served (like rq's ``JobStatus``)."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+QUEUED, RUNNING, DONE, FAILED = ArticleStatus  # the members by their short names
+PENDING = frozenset({QUEUED, RUNNING})
+SETTLED = frozenset({DONE, FAILED})
 
 OWNER_FIELD_PREFIX = "owner:"
 # The owner of what a caller without an API key submits (never a key id, which is hex).
@@ -175,7 +185,7 @@ class Article:
     """An article as stored, with the state of its extraction."""
 
     id: str
-    status: str
+    status: ArticleStatus
     text: str
     language: str
     extractor_version: str
@@ -204,6 +214,8 @@ class Article:
         for name in _INT_FIELDS:
             if name in fields_:
                 fields_[name] = int(fields_[name])
+        if "status" in fields_:
+            fields_["status"] = ArticleStatus(fields_["status"])
         known = cls.__dataclass_fields__
         return cls(**{k: v for k, v in fields_.items() if k in known})
 

@@ -6,9 +6,9 @@ import dataclasses
 
 import pytest
 
-from fixtures_api import SHORT_TEXT, broken_published_at
-from openapi_check import CheckedClient
 from service.app import create_app
+from support.fixtures_api import SHORT_TEXT, broken_published_at
+from support.openapi_check import CheckedClient
 
 BODY = {"text": SHORT_TEXT, "published_at": "2024-01-01T00:00:00Z"}
 

@@ -13,13 +13,16 @@ import pytest
 import requests
 from redis import Redis
 
-from fixtures_api import REPO, SEED_TEXT, SHORT_TEXT
-from live_service import REAP_TIMEOUT, SERVE_STOP_TIMEOUT, Served, claimwire, get, log_tail, poll, post
+from support.fixtures_api import REPO, SHORT_TEXT
+from support.live_service import REAP_TIMEOUT, SERVE_STOP_TIMEOUT, Served, claimwire, get, post
+from support.openapi_check import check_extraction
 from service.embedded_redis import recorded_url
-from workers.claims import ExtractionSchema
+from support.seeds import SEED_FILE, SEED_TEXT
+from support.waiting import log_tail, poll
 
-SEED_FILE = next((REPO / "seeds").glob("*.txt"))
 COMMAND_TIMEOUT = 120.0
+
+pytestmark = pytest.mark.slow  # every test runs claimwire as a process
 
 
 def run(*args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -36,7 +39,8 @@ def run(*args: str, stdin: str | None = None, env: dict[str, str] | None = None)
 
 
 def test_extract_prints_the_claims_of_a_file() -> None:
-    result = ExtractionSchema().load(json.loads(run("extract", str(SEED_FILE), "--published-at", "2023-03-21").stdout))
+    result = json.loads(run("extract", str(SEED_FILE), "--published-at", "2023-03-21").stdout)
+    check_extraction(result)
     putin = [c for c in result["claims"] if c["claimant"] and "Putin" in c["claimant"]["text"]]
     assert any("“failed”" in c["content"]["text"] for c in putin)
     for claim in result["claims"]:

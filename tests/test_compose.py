@@ -11,9 +11,9 @@ import pytest
 import yaml
 
 from config_vars import config_variables
-from fixtures_api import REPO
 from service.cli import main
 from service.config import DEFAULT_REDIS_MAXMEMORY
+from support.fixtures_api import REPO
 
 # PORT is the published host port in Compose; these only matter to `claimwire serve` (and the
 # memory bound to Compose's redis service, which reads it from the same environment).

@@ -8,8 +8,8 @@ from unittest import mock
 import pytest
 
 from config_vars import config_variables
-from fixtures_api import config_env
 from service.config import Config
+from support.fixtures_api import config_env
 
 UNUSUAL = Config(
     redis_url="redis://127.0.0.1:6390/3",

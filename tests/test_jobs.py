@@ -6,9 +6,11 @@ import dataclasses
 import json
 from datetime import datetime
 
-from fixtures_api import SEED_TEXT, SHORT_TEXT, broken_published_at, wait_until
 from service.app import create_app
 from service.store import article_key, result_key
+from support.fixtures_api import SHORT_TEXT, broken_published_at
+from support.seeds import SEED_TEXT
+from support.waiting import poll
 from workers.claims import dump_extraction
 from workers.pipeline import get_extractor
 
@@ -71,7 +73,7 @@ def test_a_timeout_is_retried_with_backoff_then_fails(config, start_worker, stor
             statuses.append(article.status)
         return article.status == "failed"
 
-    wait_until(settled, 60, "the article to fail", interval=0.02)
+    poll(settled, bool, 60, "the article to fail", interval=0.02)
     article = store.get(article_id)
     assert article.attempts == 2
     assert article.problem["status"] == 503

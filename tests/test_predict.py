@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workers.claims import Claim, Claimant, Content, Cue, Span
+from workers.claims import Claim, Claimant, Content, Cue, Sentence
 from workers.predict import attribution
 
 TEXT = '"We won," she said. "Clearly."'
@@ -15,7 +15,7 @@ def claim(claimant: Claimant | None, parts: list[tuple[int, int]]) -> Claim:
         cue=Cue("said", 14, 18, lemma="say"),
         content=Content(TEXT[0:30], 0, 30, parts=parts),
         type="direct",
-        sentence=Span(TEXT, 0, 30),
+        sentence=Sentence(0, 30),
     )
 
 

@@ -7,8 +7,8 @@ import shutil
 import subprocess
 
 from config_vars import config_variables
-from fixtures_api import REPO
-from live_service import Served
+from support.fixtures_api import REPO
+from support.live_service import Served
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
 EXAMPLES_TIMEOUT = 120.0

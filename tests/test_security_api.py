@@ -22,10 +22,11 @@ import pytest
 import requests
 from redis import Redis
 
-from fixtures_api import SHORT_TEXT, broken_published_at, config_env, wait_until
-from fixtures_http import ApiFactory
-from live_service import claimwire
-from openapi_check import CheckedClient, check_requests_response
+from support.fixtures_api import SHORT_TEXT, broken_published_at, config_env
+from support.fixtures_http import ApiFactory
+from support.live_service import claimwire
+from support.openapi_check import CheckedClient, check_requests_response
+from support.waiting import poll
 from service.app import create_app
 from service.config import Config
 from service.keys import ApiKeys
@@ -404,7 +405,7 @@ def test_as_many_slow_bodies_as_twice_the_old_threads_do_not_stop_other_clients(
     with open_connections(url, SLOW_CLIENTS) as socks:
         for sock in socks:
             sock.sendall(head + b"T")  # and then nothing: a body trickled slower than anyone waits
-        wait_until(served_all(url, socks), BUSY_TIMEOUT, f"the server to be reading all {SLOW_CLIENTS} bodies")
+        poll(served_all(url, socks), timeout=BUSY_TIMEOUT, what=f"the server to be reading all {SLOW_CLIENTS} bodies")
         assert_others_are_served(url, done_article)
 
 
@@ -418,10 +419,10 @@ def test_waits_in_extract_do_not_starve_the_probes_and_the_cached_reads(start_ap
             body = json.dumps({"text": text}).encode()
             head = request_head(url, "/v1/extract", {"Content-Type": "application/json", "Content-Length": str(len(body))})
             sock.sendall(head + body)
-        wait_until(
+        poll(
             lambda: all(n >= 1 for _, n in redis_conn.pubsub_numsub(*channels)),
-            BUSY_TIMEOUT,
-            f"all {SLOW_CLIENTS} extract calls to be waiting",
+            timeout=BUSY_TIMEOUT,
+            what=f"all {SLOW_CLIENTS} extract calls to be waiting",
         )
         assert_others_are_served(url, done_article)
         for article_id, channel in zip(ids, channels):  # end the waits: the articles are gone

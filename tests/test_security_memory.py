@@ -14,12 +14,15 @@ import os
 import zlib
 from pathlib import Path
 
+import pytest
 import requests
 from redis import Redis
 
-from live_service import get, post, serving
+from support.live_service import get, post, serving
 from service.embedded_redis import recorded_url
 from service.store import article_key, derive_article_id, idempotency_key, result_key
+
+pytestmark = pytest.mark.slow  # every test runs claimwire serve as a process
 
 MAXMEMORY = "4mb"
 ARTICLE_CHARS = 200_000

@@ -14,12 +14,16 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
 import psutil
 import requests
 
-from fixtures_api import SEED_TEXT
-from live_service import Served, claimwire, get, log_tail, poll, post, serving
+from support.seeds import SEED_TEXT
+from support.live_service import Served, claimwire, get, post, serving
+from support.waiting import log_tail, poll
 from service.embedded_redis import free_port
+
+pytestmark = pytest.mark.slow  # every test runs claimwire serve as a process
 
 LONG_TEXT = "\n\n".join([SEED_TEXT] * 25)  # seconds of extraction: a work-horse to catch at work
 STATUS_TIMEOUT = 60.0

@@ -32,14 +32,17 @@ from redis.exceptions import AuthenticationError
 from rq import Queue
 from rq.job import Job, JobStatus
 
-from fixtures_api import SHORT_TEXT
-from live_service import Served, claimwire, poll, post, serving
+from support.fixtures_api import SHORT_TEXT
+from support.live_service import Served, claimwire, post, serving
+from support.waiting import poll
 from service.embedded_redis import EmbeddedRedis, bundled_redis_server, free_port, recorded_url
 from service.private_files import secure_tree
 from service.queueing import EXTRACT_JOB, JOB_SERIALIZER
 from service.redis_auth import redacted, with_password
 from service.startup_checks import check_authentication
 from workers.trusted_jobs import TrustedJob
+
+pytestmark = pytest.mark.slow  # every test runs claimwire serve as a process
 
 SECRET_TEXT = "The spokeswoman said that the merger talks were secret until Friday."
 FOREIGN_JOB_TIMEOUT = 60.0

@@ -53,6 +53,7 @@ class ExtractionWorker(Worker):
     job_class = TrustedJob
 
     def __init__(self, *args: Any, liveness: Liveness, **kwargs: Any) -> None:
+        self.liveness = liveness  # first: RQ's __init__ reads dequeue_timeout
         super().__init__(
             *args,
             worker_ttl=liveness.worker_ttl,
@@ -60,7 +61,11 @@ class ExtractionWorker(Worker):
             maintenance_interval=liveness.maintenance_interval,
             **kwargs,
         )
-        self.liveness = liveness
+
+    @property
+    def dequeue_timeout(self) -> int:
+        """Seconds an idle worker blocks on the queue: one maintenance interval."""
+        return self.liveness.maintenance_interval
 
     def run_maintenance_tasks(self) -> None:
         """RQ's maintenance (which starts this worker's scheduler if it can take the lock), after

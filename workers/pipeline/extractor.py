@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from spacy.tokens import Doc
 
-from workers.claims import Claim, Claimant, Content, Cue, Extraction, Span
+from workers.claims import Claim, Claimant, Content, Cue, Extraction, Sentence
 from workers.pipeline import rules
 from workers.pipeline.candidates import Candidate, outermost
 from workers.pipeline.contents import QuoteIndex, quote_kind
@@ -44,10 +44,6 @@ def candidates(doc: Doc, quotes: QuoteIndex, lexicon: CueLexicon) -> list[Candid
     return outermost(found)
 
 
-def _span(text: str, start: int, end: int) -> Span:
-    return Span(text[start:end], start, end)
-
-
 def build_claims(doc: Doc, lexicon: CueLexicon, text: str, published_at: datetime | None = None) -> list[Claim]:
     """Turn a document's candidates into claims with resolved claimants and enrichments.
 
@@ -76,7 +72,7 @@ def build_claims(doc: Doc, lexicon: CueLexicon, text: str, published_at: datetim
             cue=cue,
             content=Content(text[start:end], start, end, parts=parts),
             type=quote_kind(text, cand.parts, quotes),
-            sentence=_span(text, *cand.sentence),
+            sentence=Sentence(*cand.sentence),
         )
         enrich(claim, doc, published_at)
         claims.append(claim)
