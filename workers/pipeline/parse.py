@@ -2,7 +2,9 @@
 
 spaCy's parser needs memory in proportion to the text it holds at once and refuses texts
 past ``nlp.max_length``; cutting at line breaks (else at whitespace, else anywhere) and
-joining the parsed chunks with ``Doc.from_docs`` keeps time linear and offsets exact.
+joining the parsed chunks with ``Doc.from_docs`` keeps time linear and offsets exact. Each
+text is first rewritten by :func:`workers.pipeline.normalize.neutralise` (same length), so
+no chunk holds a shape that costs the tokenizer quadratic time.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from collections.abc import Iterable, Iterator
 
 from spacy.language import Language
 from spacy.tokens import Doc
+
+from workers.pipeline.normalize import neutralise
 
 CHUNK_CHARS = 20_000
 
@@ -32,11 +36,15 @@ def chunks(text: str, size: int = CHUNK_CHARS) -> list[str]:
 
 
 def parse_many(nlp: Language, texts: Iterable[str], batch_size: int = 32) -> Iterator[Doc]:
-    """Parse each text, streaming all chunks of all texts through one ``nlp.pipe``."""
+    """Parse each text, streaming all chunks of all texts through one ``nlp.pipe``.
+
+    A doc's ``text`` is the neutralised copy: offsets hold against the original, the
+    characters do not (cut spans from the original text).
+    """
 
     def pieces() -> Iterator[tuple[str, bool]]:
         for text in texts:
-            parts = chunks(text)
+            parts = chunks(neutralise(text))
             for i, part in enumerate(parts):
                 yield part, i == len(parts) - 1
 
