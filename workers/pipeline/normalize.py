@@ -30,7 +30,7 @@ MAX_WORD_CHARS = 100
 # Stretches of about this many characters are checked for their density of tokens.
 DENSITY_WINDOW = 1_000
 # Tokens per character above which a stretch is not prose.
-MAX_TOKENS_PER_CHAR = 0.45
+MAX_TOKENS_PER_CHAR = 0.4
 
 _PUNCT_RUN_RE = re.compile(r"(?:[^\w\s]|_){%d,}" % (PUNCT_RUN_KEEP + 1))
 _LONG_WORD_RE = re.compile(r"\S{%d,}" % (MAX_WORD_CHARS + 1))
