@@ -62,6 +62,7 @@ class Config:
     max_queue_depth: int
     rate_limit: str | None
     redis_check: str
+    job_memory_mb: int
 
     @property
     def embedded_redis_dir(self) -> Path:
@@ -88,4 +89,5 @@ class Config:
             max_queue_depth=_int("CLAIMWIRE_MAX_QUEUE_DEPTH", 10_000),
             rate_limit=_rate_limit(os.environ.get("CLAIMWIRE_RATE_LIMIT", DEFAULT_RATE_LIMIT)),
             redis_check=_choice("CLAIMWIRE_REDIS_CHECK", REDIS_CHECK_MODES),
+            job_memory_mb=_int("CLAIMWIRE_JOB_MEMORY_MB", 3072),
         )

@@ -62,6 +62,7 @@ def config_env(config: Config) -> dict[str, str]:
         CLAIMWIRE_MAX_QUEUE_DEPTH=str(config.max_queue_depth),
         CLAIMWIRE_RATE_LIMIT=config.rate_limit or "off",
         CLAIMWIRE_REDIS_CHECK=config.redis_check,
+        CLAIMWIRE_JOB_MEMORY_MB=str(config.job_memory_mb),
         PYTHONUNBUFFERED="1",
     )
     return env

@@ -29,6 +29,7 @@ UNUSUAL = Config(
     max_queue_depth=5,
     rate_limit="5/second",
     redis_check="refuse",
+    job_memory_mb=1500,
 )
 
 

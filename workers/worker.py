@@ -27,6 +27,7 @@ from service.queueing import ExtractionJobs
 from service.store import connect
 from workers.jobs import record_horse_death
 from workers.liveness import Liveness, release_dead_scheduler_locks
+from workers.memory import limit_memory
 from workers.pipeline import get_extractor
 from workers.timeouts import RepeatingDeathPenalty
 
@@ -39,12 +40,14 @@ class ExtractionWorker(Worker):
     whatever the configuration says. For the same reason its maintenance releases the
     scheduler lock of a dead worker's scheduler (RQ keeps it for 61 seconds), so that
     its own scheduler can take over the retries. Job timeouts use
-    :class:`workers.timeouts.RepeatingDeathPenalty`.
+    :class:`workers.timeouts.RepeatingDeathPenalty`; each work-horse's memory is bounded to
+    ``job_memory_mb`` MiB (:mod:`workers.memory`).
     """
 
     death_penalty_class = RepeatingDeathPenalty
 
-    def __init__(self, *args: Any, liveness: Liveness, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, liveness: Liveness, job_memory_mb: int = 0, **kwargs: Any) -> None:
+        self.job_memory_mb = job_memory_mb
         super().__init__(
             *args,
             worker_ttl=liveness.worker_ttl,
@@ -53,6 +56,11 @@ class ExtractionWorker(Worker):
             **kwargs,
         )
         self.liveness = liveness
+
+    def main_work_horse(self, job: Job, queue: Queue) -> None:
+        """The forked work-horse: bound its memory, then run the job as RQ does."""
+        limit_memory(self.job_memory_mb)
+        super().main_work_horse(job, queue)
 
     def run_maintenance_tasks(self) -> None:
         """RQ's maintenance (which starts this worker's scheduler if it can take the lock), after
@@ -103,6 +111,7 @@ def run_worker(config: Config, burst: bool = False, name: str | None = None) -> 
         connection=redis,
         name=name,
         liveness=Liveness.from_stale_after(config.stale_after),
+        job_memory_mb=config.job_memory_mb,
         work_horse_killed_handler=record_horse_death,
     )
     worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
