@@ -46,6 +46,7 @@ SHAPES: dict[str, Callable[[int], str]] = {
     "prose": _prose,
     "quotes": lambda n: '"' * n,
     "nested_quotes": lambda n: _repeat("“‘«„", n),
+    "quoted_words": lambda n: _repeat("“a” ", n),
     "commas": lambda n: _repeat("a, ", n),
     "dense_commas": lambda n: _repeat("a,", n),
     "commas_under_cap": lambda n: _repeat("abc, ", n),

@@ -21,6 +21,10 @@ from service.store import ArticleStore
 from workers.pipeline import get_extractor
 
 LONG_TEXT = "\n\n".join([SEED_TEXT] * 25)  # a few seconds of extraction: time to kill its worker
+# A worker with the pipeline loaded maps about 400 MiB; a short text needs a few MiB more,
+# and 100,000 characters at the densest the parser accepts need far more within seconds.
+MEMORY_BOUND_MB = 550
+HUNGRY_TEXT = "abcd, " * 16_000
 SLACK = 6.0  # seconds on top of the configured bound, for a loaded 2-core machine
 
 
@@ -124,3 +128,20 @@ def test_killed_worker_without_retries_left_ends_failed(config, start_worker, st
     assert "stopped responding" in article.problem["detail"]
     assert article.attempts == 1
     print(f"failed {time.monotonic() - killed_at:.1f}s after the kill (worker start-up included)")
+
+
+def test_an_extraction_past_the_memory_bound_fails_and_the_same_worker_goes_on(config, start_worker, store, queue):
+    bounded = dataclasses.replace(config, job_memory_mb=MEMORY_BOUND_MB)
+    worker = start_worker(bounded)
+    hungry = submit(bounded, HUNGRY_TEXT)
+    wait_until(lambda: store.get(hungry).status == "failed", 120, "the hungry extraction to fail")
+    article = store.get(hungry)
+    assert article.attempts == 1
+    assert article.problem["type"] == "/problems/extraction-failed"
+    assert f"more memory than a job may use ({MEMORY_BOUND_MB} MiB)" in article.problem["detail"]
+    assert queue.count == 0 and queue.scheduled_job_registry.count == 0, "not retried"
+
+    short = submit(bounded, SHORT_TEXT)
+    wait_until(lambda: store.get(short).status == "done", 60, "the next extraction")
+    assert worker.poll() is None, "the worker lives on"
+    assert [w.pid for w in Worker.all(queue=queue)] == [worker.pid], "one worker did both"
