@@ -8,7 +8,8 @@ quotes, a comma storm, an HTML page, many tiny paragraphs, one huge word and a f
 shapes that once cost quadratic time. Every extraction runs in a process forked from a
 warmed-up one (as RQ forks a work-horse), pinned to one core, and is stopped after
 ``--timeout`` seconds, so the whole run is bounded. Prints seconds, the ratio to prose of
-the same size, the tokens the parser saw and the work-horse's peak RSS; the last line is JSON.
+the same size, the tokens the parser saw and the work-horse's peak RSS and address space
+(what ``CLAIMWIRE_JOB_MEMORY_MB`` bounds); the last line is JSON.
 """
 
 from __future__ import annotations
@@ -71,7 +72,10 @@ def _extract(text: str, out: multiprocessing.connection.Connection) -> None:
     seconds = time.perf_counter() - start
     tokens = len(extractor.nlp.tokenizer(neutralise(mask_markup(text))))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    out.send({"seconds": seconds, "claims": claims, "tokens": tokens, "peak_rss_mib": round(peak)})
+    status = Path("/proc/self/status").read_text()
+    peak_vm = int(status.split("VmPeak:")[1].split()[0]) / 1024  # the address space CLAIMWIRE_JOB_MEMORY_MB bounds
+    out.send({"seconds": seconds, "claims": claims, "tokens": tokens, "peak_rss_mib": round(peak),
+              "peak_vm_mib": round(peak_vm)})
 
 
 def measure(text: str, timeout: float) -> dict[str, object]:
@@ -105,7 +109,7 @@ def main() -> None:
 
     get_extractor().extract(_prose(5_000))
     print(f"CPU {cpu}, one thread; RSS after warm-up {rss_mb():.0f} MiB; timeout {args.timeout:.0f} s per extraction")
-    print(f"{'shape':>16} {'chars':>9} {'tokens':>8} {'seconds':>8} {'ratio':>6} {'peak MiB':>9}")
+    print(f"{'shape':>16} {'chars':>9} {'tokens':>8} {'seconds':>8} {'ratio':>6} {'RSS MiB':>8} {'VM MiB':>7}")
     rows = []
     for size in sizes:
         baseline = measure(_prose(size), args.timeout)
@@ -117,7 +121,7 @@ def main() -> None:
             rows.append(row)
             shown = f">{args.timeout:.0f}" if result.get("timeout") else f"{result['seconds']:.2f}"
             print(f"{shape:>16} {size:>9,} {result.get('tokens', '-'):>8} {shown:>8} {ratio:>6.2f} "
-                  f"{result.get('peak_rss_mib', '-'):>9}", flush=True)
+                  f"{result.get('peak_rss_mib', '-'):>8} {result.get('peak_vm_mib', '-'):>7}", flush=True)
     worst = max((r for r in rows if r["shape"] != "prose"), key=lambda r: r["ratio"])
     print(json.dumps({"rows": rows, "worst": {"shape": worst["shape"], "chars": worst["chars"], "ratio": worst["ratio"]}}))
 

@@ -89,5 +89,5 @@ class Config:
             max_queue_depth=_int("CLAIMWIRE_MAX_QUEUE_DEPTH", 10_000),
             rate_limit=_rate_limit(os.environ.get("CLAIMWIRE_RATE_LIMIT", DEFAULT_RATE_LIMIT)),
             redis_check=_choice("CLAIMWIRE_REDIS_CHECK", REDIS_CHECK_MODES),
-            job_memory_mb=_int("CLAIMWIRE_JOB_MEMORY_MB", 3072),
+            job_memory_mb=_int("CLAIMWIRE_JOB_MEMORY_MB", 2048),
         )

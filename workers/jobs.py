@@ -23,6 +23,7 @@ from rq import get_current_job
 from rq.exceptions import AbandonedJobError
 from rq.job import Job
 from rq.timeouts import JobTimeoutException
+from rq.utils import now
 
 from service.config import Config
 from service.problems import EXTRACTION_FAILED, problem_body
@@ -73,14 +74,10 @@ def record_failure(
 ) -> None:
     """RQ's failure callback: runs before RQ retries the job or gives up on it.
 
-    A timeout is the text's own cost, the same on every attempt: the job's retries are
-    cancelled (RQ reads them after this callback) and the failure is cached.
+    A timeout is the text's own cost, the same on every attempt: see :func:`_fail_for_timeout`.
     """
     if isinstance(exc_value, JobTimeoutException):
-        job.retries_left = 0
-        detail = f"The extraction took longer than the job timeout ({job.timeout} s)."
-        log.error("article %s: %s Not retried.", job.args[0], detail)
-        _store(connection).fail(job.args[0], job.id, _problem(500, detail), permanent=True)
+        _fail_for_timeout(job, connection)
         return
     if isinstance(exc_value, AbandonedJobError):
         reason = "The worker running the extraction stopped responding."
@@ -90,10 +87,25 @@ def record_failure(
 
 
 def record_horse_death(job: Job, retpid: int, ret_val: int, rusage: Any) -> None:
-    """RQ's work-horse-killed handler: the process running the job died (OOM killer, kill -9)."""
+    """RQ's work-horse-killed handler: the process running the job died (OOM killer, kill -9).
+
+    A work-horse stuck past its timeout (in native code, where the alarm cannot interrupt it)
+    is killed by its worker: that is a timeout too, not a transient death.
+    """
+    if job.timeout and job.started_at and (now() - job.started_at).total_seconds() > job.timeout:
+        _fail_for_timeout(job, job.connection)
+        return
     signal_note = f" (signal {os.WTERMSIG(ret_val)})" if ret_val and os.WIFSIGNALED(ret_val) else ""
     reason = f"The process running the extraction died{signal_note}."
     _settle_after_failure(job, job.connection, reason)
+
+
+def _fail_for_timeout(job: Job, connection: Redis) -> None:
+    """Fail the article for good: its retries are cancelled (RQ reads them after the hooks) and the failure cached."""
+    job.retries_left = 0
+    detail = f"The extraction took longer than the job timeout ({job.timeout} s)."
+    log.error("article %s: %s Not retried.", job.args[0], detail)
+    _store(connection).fail(job.args[0], job.id, _problem(500, detail), permanent=True)
 
 
 def _settle_after_failure(job: Job, connection: Redis, reason: str) -> None:
