@@ -55,7 +55,7 @@ def extract_article(article_id: str) -> None:
     except MemoryError:
         # Failed outside the handler, once the traceback (and the parse it holds) is gone.
         log.error("article %s: the extraction ran out of memory", article_id)
-        problem = _problem(500, f"The extraction needed more memory than a job may use ({memory_limit_mb()} MiB).")
+        problem = _problem(500, _out_of_memory(memory_limit_mb()))
     except Exception as exc:  # a failure of the pipeline on this text: retrying cannot help
         log.exception("article %s: extraction failed", article_id)
         problem = _problem(500, f"The extractor raised {_describe(exc)}")
@@ -127,6 +127,12 @@ def _store(connection: Redis | None) -> ArticleStore:
 
 def _problem(status: int, detail: str) -> dict[str, Any]:
     return problem_body(status, EXTRACTION_FAILED, detail[:MAX_DETAIL_CHARS])
+
+
+def _out_of_memory(limit_mb: int | None) -> str:
+    if limit_mb is None:
+        return "The extraction ran out of memory."
+    return f"The extraction needed more memory than a job may use ({limit_mb} MiB)."
 
 
 def _describe(exc: BaseException | None) -> str:
