@@ -80,6 +80,7 @@ class Config:
     redis_maxmemory: str
     body_timeout: float
     auth_failure_limit: str | None
+    job_memory_mb: int
 
     @property
     def embedded_redis_dir(self) -> Path:
@@ -109,4 +110,5 @@ class Config:
             redis_maxmemory=_memory_size("CLAIMWIRE_REDIS_MAXMEMORY", DEFAULT_REDIS_MAXMEMORY),
             body_timeout=_float("CLAIMWIRE_BODY_TIMEOUT", 20.0),
             auth_failure_limit=_rate_limit(os.environ.get("CLAIMWIRE_AUTH_FAILURE_LIMIT", DEFAULT_AUTH_FAILURE_LIMIT)),
+            job_memory_mb=_int("CLAIMWIRE_JOB_MEMORY_MB", 2048),
         )

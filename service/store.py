@@ -11,7 +11,9 @@ key                                    type    content, lifetime
                                                ``created_at``, ``started_at``,
                                                ``finished_at``, ``extractor_version``,
                                                ``attempts``, ``job_id`` (the RQ job that owns
-                                               it), ``problem`` (JSON, when failed), and one
+                                               it), ``problem`` (JSON, when failed),
+                                               ``failure`` (``permanent`` when the failure is
+                                               cached like a result), and one
                                                ``owner:{owner}`` field per caller that
                                                submitted it, holding what it submitted
                                                (see Ownership below). Expires
@@ -83,6 +85,10 @@ QUEUED, RUNNING, DONE, FAILED = ArticleStatus  # the members by their short name
 PENDING = frozenset({QUEUED, RUNNING})
 SETTLED = frozenset({DONE, FAILED})
 
+# A failure of the text itself (the pipeline raised, ran out of time or memory) is cached by
+# content like a result: submitting the same article again answers with it and queues nothing.
+PERMANENT = "permanent"
+
 OWNER_FIELD_PREFIX = "owner:"
 # The owner of what a caller without an API key submits (never a key id, which is hex).
 ANONYMOUS = "anonymous"
@@ -91,7 +97,7 @@ ANONYMOUS = "anonymous"
 OWNER_FIELDS: tuple[str, ...] = ("created_at", "language", "title", "url", "publisher", "metadata")
 _PRIVATE_FIELDS = OWNER_FIELDS[2:]
 # Extraction state that a new job starts without.
-_RESET_FIELDS: tuple[str, ...] = ("started_at", "finished_at", "problem")
+_RESET_FIELDS: tuple[str, ...] = ("started_at", "finished_at", "problem", "failure")
 _JSON_FIELDS = ("metadata", "problem")
 _INT_FIELDS = ("attempts",)
 
@@ -200,6 +206,7 @@ class Article:
     started_at: str | None = None
     finished_at: str | None = None
     problem: dict[str, Any] | None = None
+    failure: str | None = None
 
     @property
     def published_datetime(self) -> datetime | None:
@@ -305,7 +312,8 @@ class ArticleStore:
 
         ``fields_`` is a loaded :class:`~service.schemas.ArticleSubmissionSchema`. The job
         is queued in the same transaction that stores the article. An article pending on a
-        job that is gone or ended (lost by some failure) is queued again. With an
+        job that is gone or ended (lost by some failure), or failed for a transient reason,
+        is queued again; a permanent failure is kept like a result. With an
         ``idempotency`` key, a repeat of the same request answers with the article's
         current state and never queues again, and the same key with a different request
         raises :class:`IdempotencyKeyReused`. The ``owner`` (an API key id, or
@@ -335,7 +343,7 @@ class ArticleStore:
             keep = current is not None and (
                 (current.status in PENDING and jobs.is_alive(current.job_id))
                 or (current.status == DONE and result is not None)
-                or (current.status == FAILED and replay)
+                or (current.status == FAILED and (replay or current.failure == PERMANENT))
             )
             if not keep and jobs.is_full():
                 raise QueueFull(article_id)
@@ -393,7 +401,7 @@ class ArticleStore:
         def apply(pipe: Pipeline, article: Article) -> None:
             key = article_key(article_id)
             pipe.hset(key, mapping={"status": RUNNING, "started_at": now_rfc3339()})
-            pipe.hdel(key, "finished_at", "problem")
+            pipe.hdel(key, "finished_at", "problem", "failure")
             pipe.hincrby(key, "attempts", 1)
             pipe.expire(key, self.result_ttl)
 
@@ -412,12 +420,18 @@ class ArticleStore:
 
         return self._transition(article_id, job_id, apply) is not None
 
-    def fail(self, article_id: str, job_id: str | None, problem: dict[str, Any]) -> bool:
-        """Mark the article failed with a problem object saying why."""
+    def fail(self, article_id: str, job_id: str | None, problem: dict[str, Any], permanent: bool = False) -> bool:
+        """Mark the article failed with a problem object saying why.
+
+        A ``permanent`` failure is one of the text itself: it is cached like a result, and
+        submitting the article again answers with it instead of queueing it again.
+        """
 
         def apply(pipe: Pipeline, article: Article) -> None:
             key = article_key(article_id)
             fields_ = {"status": FAILED, "finished_at": now_rfc3339(), "problem": json.dumps(problem)}
+            if permanent:
+                fields_["failure"] = PERMANENT
             pipe.hset(key, mapping=fields_)
             pipe.expire(key, self.result_ttl)
             pipe.publish(events_channel(article_id), FAILED)

@@ -32,6 +32,7 @@ UNUSUAL = Config(
     redis_maxmemory="300mb",
     body_timeout=2.5,
     auth_failure_limit="7/minute",
+    job_memory_mb=1500,
 )
 
 

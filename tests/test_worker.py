@@ -26,6 +26,10 @@ from workers.pipeline import get_extractor
 LONG_TEXT = "\n\n".join([SEED_TEXT] * 25)  # a few seconds of extraction: time to kill its worker
 STALE_WORKER_REASON = "The worker running the extraction stopped responding."  # workers.jobs
 RECOVERY_TIMEOUT = 180.0  # a safety net; the bounds asserted are the configured ones plus measured start-up
+# A worker with the pipeline loaded maps about 400 MiB; a short text needs a few MiB more,
+# and 100,000 characters at the densest the parser accepts need far more within seconds.
+MEMORY_BOUND_MB = 550
+HUNGRY_TEXT = "abcd, " * 16_000
 
 
 def submit(config: Config, text: str) -> str:
@@ -143,3 +147,20 @@ def test_killed_worker_without_retries_left_ends_failed(config, start_worker, st
     assert STALE_WORKER_REASON in article.problem["detail"]
     assert article.attempts == 1
     assert failed_after <= once.stale_after + start_up
+
+
+def test_an_extraction_past_the_memory_bound_fails_and_the_same_worker_goes_on(config, start_worker, store, queue):
+    bounded = dataclasses.replace(config, job_memory_mb=MEMORY_BOUND_MB)
+    worker = start_worker(bounded)
+    hungry = submit(bounded, HUNGRY_TEXT)
+    poll(lambda: store.get(hungry).status == "failed", timeout=120, what="the hungry extraction to fail")
+    article = store.get(hungry)
+    assert article.attempts == 1
+    assert article.problem["type"] == "/problems/extraction-failed"
+    assert f"more memory than a job may use ({MEMORY_BOUND_MB} MiB)" in article.problem["detail"]
+    assert queue.count == 0 and queue.scheduled_job_registry.count == 0, "not retried"
+
+    short = submit(bounded, SHORT_TEXT)
+    poll(lambda: store.get(short).status == "done", timeout=60, what="the next extraction")
+    assert worker.poll() is None, "the worker lives on"
+    assert [w.pid for w in Worker.all(queue=queue)] == [worker.pid], "one worker did both"

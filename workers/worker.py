@@ -33,6 +33,7 @@ from service.queueing import JOB_SERIALIZER, ExtractionJobs
 from service.store import connect
 from workers.jobs import record_horse_death
 from workers.liveness import Liveness, release_dead_scheduler_locks
+from workers.memory import limit_memory
 from workers.pipeline import get_extractor
 from workers.timeouts import RepeatingDeathPenalty
 from workers.trusted_jobs import TrustedJob
@@ -46,14 +47,16 @@ class ExtractionWorker(Worker):
     whatever the configuration says. For the same reason its maintenance releases the
     scheduler lock of a dead worker's scheduler (RQ keeps it for 61 seconds), so that
     its own scheduler can take over the retries. Job timeouts use
-    :class:`workers.timeouts.RepeatingDeathPenalty`.
+    :class:`workers.timeouts.RepeatingDeathPenalty`; each work-horse's memory is bounded to
+    ``job_memory_mb`` MiB (:mod:`workers.memory`).
     """
 
     death_penalty_class = RepeatingDeathPenalty
     job_class = TrustedJob
 
-    def __init__(self, *args: Any, liveness: Liveness, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, liveness: Liveness, job_memory_mb: int = 0, **kwargs: Any) -> None:
         self.liveness = liveness  # first: RQ's __init__ reads dequeue_timeout
+        self.job_memory_mb = job_memory_mb
         super().__init__(
             *args,
             worker_ttl=liveness.worker_ttl,
@@ -66,6 +69,11 @@ class ExtractionWorker(Worker):
     def dequeue_timeout(self) -> int:
         """Seconds an idle worker blocks on the queue: one maintenance interval."""
         return self.liveness.maintenance_interval
+
+    def main_work_horse(self, job: Job, queue: Queue) -> None:
+        """The forked work-horse: bound its memory, then run the job as RQ does."""
+        limit_memory(self.job_memory_mb)
+        super().main_work_horse(job, queue)
 
     def run_maintenance_tasks(self) -> None:
         """RQ's maintenance (which starts this worker's scheduler if it can take the lock), after
@@ -118,6 +126,7 @@ def run_worker(config: Config, burst: bool = False, name: str | None = None) -> 
         name=name,
         serializer=JOB_SERIALIZER,
         liveness=Liveness.from_stale_after(config.stale_after),
+        job_memory_mb=config.job_memory_mb,
         work_horse_killed_handler=record_horse_death,
     )
     worker.work(burst=burst, with_scheduler=True, logging_level="INFO")

@@ -63,6 +63,7 @@ def config_env(config: Config) -> dict[str, str]:
         CLAIMWIRE_REDIS_MAXMEMORY=config.redis_maxmemory,
         CLAIMWIRE_BODY_TIMEOUT=str(config.body_timeout),
         CLAIMWIRE_AUTH_FAILURE_LIMIT=config.auth_failure_limit or "off",
+        CLAIMWIRE_JOB_MEMORY_MB=str(config.job_memory_mb),
         PYTHONUNBUFFERED="1",
     )
     return env

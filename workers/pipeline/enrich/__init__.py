@@ -41,3 +41,18 @@ def enrich(claim: Claim, doc: Doc, published_at: datetime | None) -> None:
     claim.entities = find_entities(doc, regions)
     claim.reported_via = find_outlet(doc, claim, regions)
     claim.checkworthiness = checkworthiness.score(doc, claim, regions)
+    _as_written(claim)
+
+
+def _as_written(claim: Claim) -> None:
+    """Re-cut the enrichments' text from the claim's content or sentence, which hold the article as written.
+
+    The parse is of a copy of the same length with markup masked and costly shapes blanked
+    (:mod:`workers.pipeline.normalize`): its offsets are the article's, its characters need not be.
+    """
+    found = [*claim.time_expressions, *claim.quantities, *claim.entities]
+    for span in found + ([claim.reported_via] if claim.reported_via else []):
+        for outer in (claim.content, claim.sentence):
+            if outer.start <= span.start and span.end <= outer.end:
+                span.text = outer.text[span.start - outer.start:span.end - outer.start]
+                break
