@@ -74,7 +74,7 @@ def build_claims(doc: Doc, lexicon: CueLexicon, text: str, published_at: datetim
             type=quote_kind(text, cand.parts, quotes),
             sentence=Sentence(*cand.sentence),
         )
-        enrich(claim, doc, published_at)
+        enrich(claim, doc, published_at, text)
         claims.append(claim)
     return claims
 
