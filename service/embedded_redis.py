@@ -37,7 +37,7 @@ from types import TracebackType
 
 import redis
 
-from service.config import DEFAULT_REDIS_MAXMEMORY
+from service.config import DEFAULTS
 from service.parent_death import preexec_dying_with_us
 from service.private_files import PRIVATE_FILE_MODE, PRIVATE_UMASK, secure_tree
 from service.redis_auth import SECRET_FILE, load_or_create_secret, with_password
@@ -103,7 +103,7 @@ class EmbeddedRedis:
         executable: str | None = None,
         start_timeout: float = START_TIMEOUT,
         stop_timeout: float = STOP_TIMEOUT,
-        maxmemory: str = DEFAULT_REDIS_MAXMEMORY,
+        maxmemory: str = DEFAULTS.redis_maxmemory,
     ) -> None:
         self.data_dir = Path(data_dir).resolve()
         self.port = port

@@ -7,8 +7,7 @@ from unittest import mock
 
 import pytest
 
-from config_vars import config_variables
-from service.config import Config
+from service.config import SETTINGS, Config
 from support.fixtures_api import config_env
 
 UNUSUAL = Config(
@@ -38,7 +37,7 @@ UNUSUAL = Config(
 
 def test_config_env_gives_a_child_process_the_same_config() -> None:
     env = config_env(UNUSUAL)
-    assert config_variables() <= set(env)
+    assert {declared.env for declared in SETTINGS} <= set(env)
     with mock.patch.dict(os.environ, env, clear=True):
         assert Config.from_env() == UNUSUAL
 
@@ -69,4 +68,15 @@ def test_a_redis_maxmemory_in_redis_units_is_taken(value: str) -> None:
 def test_a_redis_maxmemory_that_is_not_a_size_is_an_error(value: str) -> None:
     with mock.patch.dict(os.environ, {"CLAIMWIRE_REDIS_MAXMEMORY": value}, clear=True):
         with pytest.raises(ValueError, match="CLAIMWIRE_REDIS_MAXMEMORY"):
+            Config.from_env()
+
+
+def test_every_setting_is_declared_with_a_variable_and_a_meaning() -> None:
+    assert len({declared.env for declared in SETTINGS}) == len(SETTINGS)
+    assert all(declared.env and declared.meaning for declared in SETTINGS)
+
+
+def test_a_malformed_number_is_an_error_that_names_its_variable() -> None:
+    with mock.patch.dict(os.environ, {"CLAIMWIRE_JOB_TIMEOUT": "five"}, clear=True):
+        with pytest.raises(ValueError, match="CLAIMWIRE_JOB_TIMEOUT must be a whole number"):
             Config.from_env()

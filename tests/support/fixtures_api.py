@@ -24,7 +24,7 @@ from redis import Redis
 from rq import Queue, Worker
 
 from service.app import create_app
-from service.config import Config
+from service.config import Config, config_environment
 from service.queueing import ExtractionJobs
 from service.store import ArticleStore, article_key, connect
 from support import REPO
@@ -41,32 +41,7 @@ WorkerFactory = Callable[..., subprocess.Popen]
 
 def config_env(config: Config) -> dict[str, str]:
     """The environment that makes Config.from_env() in a child process equal ``config``."""
-    env = dict(os.environ)
-    env.update(
-        REDIS_URL=config.redis_url or "",
-        CLAIMWIRE_QUEUE=config.queue_name,
-        CLAIMWIRE_MAX_BODY_BYTES=str(config.max_body_bytes),
-        CLAIMWIRE_RESULT_TTL=str(config.result_ttl),
-        CLAIMWIRE_JOB_TIMEOUT=str(config.job_timeout),
-        CLAIMWIRE_JOB_RETRIES=str(config.job_retries),
-        CLAIMWIRE_EXTRACT_WAIT=str(config.extract_wait),
-        CLAIMWIRE_STALE_AFTER=str(config.stale_after),
-        CLAIMWIRE_DATA_DIR=config.data_dir,
-        CLAIMWIRE_WORKERS=str(config.workers),
-        PORT=str(config.port),
-        CLAIMWIRE_API_PROCESSES=str(config.api_processes),
-        CLAIMWIRE_MAX_TEXT_CHARS=str(config.max_text_chars),
-        CLAIMWIRE_MAX_HEADER_BYTES=str(config.max_header_bytes),
-        CLAIMWIRE_MAX_QUEUE_DEPTH=str(config.max_queue_depth),
-        CLAIMWIRE_RATE_LIMIT=config.rate_limit or "off",
-        CLAIMWIRE_REDIS_CHECK=config.redis_check,
-        CLAIMWIRE_REDIS_MAXMEMORY=config.redis_maxmemory,
-        CLAIMWIRE_BODY_TIMEOUT=str(config.body_timeout),
-        CLAIMWIRE_AUTH_FAILURE_LIMIT=config.auth_failure_limit or "off",
-        CLAIMWIRE_JOB_MEMORY_MB=str(config.job_memory_mb),
-        PYTHONUNBUFFERED="1",
-    )
-    return env
+    return {**os.environ, **config_environment(config), "PYTHONUNBUFFERED": "1"}
 
 
 @pytest.fixture
