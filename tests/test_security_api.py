@@ -93,36 +93,39 @@ def test_another_key_submitting_the_same_text_never_gets_the_first_keys_fields(c
     assert shown(seen_by(client, alice, first["id"])) == SECRET_FIELDS
 
 
-def test_a_resubmission_of_a_cached_failure_shows_each_key_its_own_fields(client, alice_and_bob, work_off, redis_conn):
-    alice, bob = alice_and_bob
-    when = "2023-03-21T09:00:00Z"
-    article_id = submit(client, alice, published_at=when, **SECRET_FIELDS)["id"]
+BOBS_FIELDS = {"title": "Bob's copy", "url": "https://bob.example/", "publisher": "Bob", "metadata": {"mine": True}}
+FAILED_AT = "2023-03-21T09:00:00Z"
+
+
+def failed_for_alice(client, alice: str, work_off, redis_conn) -> str:
+    """An article Alice submitted with her fields, whose extraction then failed."""
+    article_id = submit(client, alice, published_at=FAILED_AT, **SECRET_FIELDS)["id"]
     with broken_published_at(redis_conn, article_id):
         work_off()
+    assert seen_by(client, alice, article_id)["status"] == "failed"
+    return article_id
 
-    bobs = {"title": "Bob's copy", "url": "https://bob.example/", "publisher": "Bob", "metadata": {"mine": True}}
-    again = submit(client, bob, published_at=when, **bobs)
+
+def test_a_resubmission_of_a_cached_failure_shows_each_key_its_own_fields(client, alice_and_bob, work_off, redis_conn):
+    alice, bob = alice_and_bob
+    article_id = failed_for_alice(client, alice, work_off, redis_conn)
+    again = submit(client, bob, published_at=FAILED_AT, **BOBS_FIELDS)
     assert again["id"] == article_id and again["status"] == "failed"  # cached, not queued again
-    assert shown(again) == bobs and shown(seen_by(client, alice, article_id)) == SECRET_FIELDS
+    assert shown(again) == BOBS_FIELDS and shown(seen_by(client, alice, article_id)) == SECRET_FIELDS
 
 
 def test_a_resubmission_after_a_failure_changes_only_the_resubmitting_keys_fields(client, alice_and_bob, work_off, redis_conn):
     alice, bob = alice_and_bob
-    when = "2023-03-21T09:00:00Z"
-    article_id = submit(client, alice, published_at=when, **SECRET_FIELDS)["id"]
-    with broken_published_at(redis_conn, article_id):
-        work_off()
-    assert seen_by(client, alice, article_id)["status"] == "failed"
+    article_id = failed_for_alice(client, alice, work_off, redis_conn)
     redis_conn.hdel(article_key(article_id), "failure")  # as if it had failed for a transient reason
 
-    bobs = {"title": "Bob's copy", "url": "https://bob.example/", "publisher": "Bob", "metadata": {"mine": True}}
-    again = submit(client, bob, published_at=when, **bobs)
+    again = submit(client, bob, published_at=FAILED_AT, **BOBS_FIELDS)
     assert again["id"] == article_id and again["status"] == "queued"
     assert shown(seen_by(client, alice, article_id)) == SECRET_FIELDS
-    assert shown(seen_by(client, bob, article_id)) == bobs
+    assert shown(seen_by(client, bob, article_id)) == BOBS_FIELDS
     assert seen_by(client, alice, article_id)["status"] == "queued"  # the extraction is shared
     work_off()
-    for token, fields in ((alice, SECRET_FIELDS), (bob, bobs)):
+    for token, fields in ((alice, SECRET_FIELDS), (bob, BOBS_FIELDS)):
         done = seen_by(client, token, article_id)
         assert done["status"] == "done" and shown(done) == fields
 
