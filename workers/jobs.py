@@ -119,9 +119,23 @@ def _settle_after_failure(job: Job, connection: Redis, reason: str) -> None:
         store.fail(article_id, job.id, _problem(503, reason))
 
 
+class WorkerSettings:
+    """The settings of the worker running the jobs: set once by :func:`use_config` when the
+    worker starts, and inherited by the work-horses it forks."""
+
+    config: Config | None = None
+
+
+def use_config(config: Config) -> None:
+    """Run this process's jobs and failure hooks with ``config`` (the worker's own)."""
+    WorkerSettings.config = config
+
+
 def _store(connection: Redis | None) -> ArticleStore:
-    """The store on the job's connection (its own when called outside RQ), with the env's TTL."""
-    config = Config.from_env()
+    """The store on the job's connection (its own when called outside RQ), with the worker's TTL."""
+    config = WorkerSettings.config
+    if config is None:
+        raise RuntimeError("workers.jobs runs in a worker: call use_config(config) first")
     return ArticleStore(connection or connect(config.redis_url), config.result_ttl)
 
 

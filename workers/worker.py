@@ -31,7 +31,7 @@ from service.config import Config
 from service.parent_death import forks_die_with_us
 from service.queueing import JOB_SERIALIZER, ExtractionJobs
 from service.store import connect
-from workers.jobs import record_horse_death
+from workers.jobs import record_horse_death, use_config
 from workers.liveness import Liveness, release_dead_scheduler_locks
 from workers.memory import limit_memory
 from workers.pipeline import get_extractor
@@ -117,6 +117,7 @@ def run_worker(config: Config, burst: bool = False, name: str | None = None) -> 
 
     With ``burst`` it works off the queue and the due retries, then returns.
     """
+    use_config(config)
     get_extractor()
     forks_die_with_us(signal.SIGKILL)
     redis = connect(config.redis_url)
