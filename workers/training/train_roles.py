@@ -30,8 +30,8 @@ from workers.training.role_examples import example
 from workers.training.split import split
 
 SEED = 0
-MAX_EPOCHS = 30
-PATIENCE = 4
+MAX_EPOCHS = 12
+PATIENCE = 3
 BATCH_DOCS = 8
 DROPOUT = 0.1
 
@@ -79,15 +79,15 @@ def span_scores(tagger, examples: list[Example]) -> dict[str, float]:
     return scores
 
 
-def train(train_examples: list[Example], valid_examples: list[Example], seed: int = SEED) -> tuple[bytes, list[dict]]:
-    """The tagger's bytes at its best validation epoch, and the per-epoch log."""
+def train(train_examples: list[Example], valid_examples: list[Example], out: Path, seed: int = SEED) -> list[dict]:
+    """Train, writing the tagger to ``out`` at each new best validation epoch; returns the per-epoch log."""
     fix_random_seed(seed)
     rng = random.Random(seed)
     trainer = spacy.blank("en", vocab=train_examples[0].predicted.vocab)
     tagger = fresh_tagger(trainer)
     tagger.initialize(lambda: train_examples, nlp=trainer)
     optimizer = tagger.create_optimizer()
-    best, best_score, log, stale = b"", -1.0, [], 0
+    best_score, log, stale = -1.0, [], 0
     for epoch in range(1, MAX_EPOCHS + 1):
         started = time.perf_counter()
         order = list(train_examples)
@@ -98,7 +98,9 @@ def train(train_examples: list[Example], valid_examples: list[Example], seed: in
         with tagger.model.use_params(optimizer.averages):
             scores = span_scores(tagger, valid_examples)
             if scores["mean"] > best_score:
-                best, best_score, stale = tagger.to_bytes(), scores["mean"], 0
+                best_score, stale = scores["mean"], 0
+                out.mkdir(parents=True, exist_ok=True)
+                tagger.to_disk(out)
             else:
                 stale += 1
         log.append({"epoch": epoch, "loss": round(float(losses.get(TAGGER, 0.0)), 1), "seconds": round(time.perf_counter() - started),
@@ -106,7 +108,7 @@ def train(train_examples: list[Example], valid_examples: list[Example], seed: in
         print(json.dumps(log[-1]), flush=True)
         if stale >= PATIENCE:
             break
-    return best, log
+    return log
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -121,13 +123,7 @@ def main(argv: list[str] | None = None) -> None:
     train_examples = parsed_examples(training, args.cache and args.cache / "training.spacy")
     train_examples = train_examples[:max(1, round(len(training) * args.fraction))]
     valid_examples = parsed_examples(parts["validation"], args.cache and args.cache / "validation.spacy")
-    best, log = train(train_examples, valid_examples)
-    trainer = spacy.blank("en", vocab=train_examples[0].predicted.vocab)
-    tagger = fresh_tagger(trainer)
-    tagger.initialize(lambda: train_examples[:1], nlp=trainer)
-    tagger.from_bytes(best)
-    args.out.mkdir(parents=True, exist_ok=True)
-    tagger.to_disk(args.out)
+    log = train(train_examples, valid_examples, args.out)
     best_epoch = max(log, key=lambda row: row["mean"])
     print(json.dumps({"training_docs": len(train_examples), "validation_docs": len(parts["validation"]),
                       "best_epoch": best_epoch["epoch"], "validation": {k: best_epoch[k] for k in (*LABELS, "mean")}}))
