@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test check eval clean
+.PHONY: install run test check eval train clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,13 @@ eval: $(STAMP)
 	mkdir -p build
 	$(BIN)/claimwire predict ../shared/eval/polnear.dev.jsonl build/polnear.pred.jsonl
 	$(BIN)/python ../shared/eval/score.py ../shared/eval/polnear.dev.jsonl build/polnear.pred.jsonl
+
+# Retrains the learned parts from the annotated dev set: the cue lexicon and the role tagger
+# (one thread, fixed seed; see workers/pipeline/data/MODEL_CARD.md).
+GOLD ?= ../shared/eval/polnear.dev.jsonl
+train: $(STAMP)
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(BIN)/python -m workers.training.train_cues $(GOLD)
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(BIN)/python -m workers.training.train_roles $(GOLD)
 
 clean:
 	rm -rf $(VENV) build data

@@ -62,16 +62,18 @@ def main() -> None:
 
     from workers.pipeline import get_extractor
     from workers.pipeline.model import LINE_BREAKS, load_nlp
+    from workers.pipeline.roles import HIDE, REVEAL, TAGGER
 
     nlp = load_nlp()
     extractor = get_extractor()
     rss_loaded = rss_mb()
 
     batch_size = args.batch_size or nlp.batch_size
+    own = [name for name in (LINE_BREAKS, HIDE, TAGGER, REVEAL) if name in nlp.pipe_names]
 
     def bare() -> None:
-        """The stock spaCy pipeline: Claimwire's own line-break component is charged to the extraction."""
-        with nlp.select_pipes(disable=LINE_BREAKS):
+        """The stock spaCy pipeline: Claimwire's own components (line breaks, role tagger) are charged to the extraction."""
+        with nlp.select_pipes(disable=own):
             for _ in nlp.pipe(texts, batch_size=batch_size):
                 pass
 
@@ -79,7 +81,7 @@ def main() -> None:
         for _ in extractor.extract_many(texts):
             pass
 
-    with nlp.select_pipes(disable=LINE_BREAKS):
+    with nlp.select_pipes(disable=own):
         for _ in nlp.pipe(texts[:WARM_UP_DOCS], batch_size=batch_size):
             pass
     for _ in extractor.extract_many(texts[:WARM_UP_DOCS]):
@@ -98,7 +100,7 @@ def main() -> None:
     full_rate = words / min(full_runs)
     meta = nlp.meta
     print(f"documents        {len(texts)} from {args.data}, {words:,} words (whitespace-separated)")
-    stock = [name for name in nlp.pipe_names if name != LINE_BREAKS]
+    stock = [name for name in nlp.pipe_names if name not in own]
     print(f"model            {meta['lang']}_{meta['name']} {meta['version']}: {', '.join(stock)}")
     print(f"setting          one process, CPU {cpu}, one thread; best of {args.repeat} runs after a warm-up")
     print(f"bare nlp.pipe    {bare_rate:8,.0f} words/s   runs (s): {' '.join(f'{t:.2f}' for t in bare_runs)}"

@@ -1,7 +1,8 @@
 """Runs the pipeline stages over one article (or a stream of them).
 
-parse -> quotes -> rules -> outermost -> continuations -> claims (claimant resolution,
-type, sentence). Every stage works on the one parsed ``Doc``; nothing is parsed twice.
+parse (with the role tagger) -> quotes -> rules -> outermost -> continuations -> joined
+with the tagged claims -> claims (claimant resolution, type, sentence). Every stage works
+on the one parsed ``Doc``; nothing is parsed twice.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from workers.pipeline.lexicon import CueLexicon, load_lexicon
 from workers.pipeline.enrich import enrich
 from workers.pipeline.enrich import prepare as prepare_enrichment
 from workers.pipeline.language import detect_language, load_identifier
+from workers.pipeline.linking import combine, role_candidates
 from workers.pipeline.markup import mask_markup
 from workers.pipeline.model import load_nlp
 from workers.pipeline.parse import parse_many
@@ -33,7 +35,12 @@ from workers.version import EXTRACTOR_VERSION
 
 
 def candidates(doc: Doc, quotes: QuoteIndex, lexicon: CueLexicon) -> list[Candidate]:
-    """All outermost attributions of a parsed document, continued quotes merged in."""
+    """All outermost attributions of a parsed document: the rules' and the role tagger's."""
+    return outermost(combine(doc, quotes, role_candidates(doc, quotes), rule_candidates(doc, quotes, lexicon)))
+
+
+def rule_candidates(doc: Doc, quotes: QuoteIndex, lexicon: CueLexicon) -> list[Candidate]:
+    """The rules' outermost attributions, continued quotes merged in."""
     found = list(rules.verb_rules(doc, quotes, lexicon))
     found += rules.parentheticals(doc, quotes, lexicon)
     found += rules.according_to(doc, quotes)

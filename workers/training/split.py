@@ -1,7 +1,13 @@
-"""The train / held-out split of an annotated corpus, fixed by a hash of each document id.
+"""The test / validation / training split of an annotated corpus, fixed by hashes of document ids.
 
 A hash (not a random draw) keeps the split identical on every machine and stable when
-documents are added; every fifth bucket is held out of training.
+documents are added. Three parts:
+
+- **test**: a fifth of the documents (by a salted hash). Never used for training, model
+  selection or rule tuning; scored once, at the end of a change.
+- **validation**: a sixth of the rest (by a second salted hash). Model selection (training
+  epochs, the decision thresholds) and comparisons while developing.
+- **training**: everything else; what the learned parts are fitted on.
 """
 
 from __future__ import annotations
@@ -11,17 +17,47 @@ from pathlib import Path
 
 from workers.jsonl import read_jsonl
 
-HELDOUT_BUCKETS = 5
+TEST_BUCKETS = 5
+VALIDATION_BUCKETS = 6
+PARTS = ("training", "validation", "test")
 
 
-def is_heldout(doc_id: str) -> bool:
-    return int(hashlib.sha1(doc_id.encode()).hexdigest(), 16) % HELDOUT_BUCKETS == 0
+def _bucket(salt: str, doc_id: str, buckets: int) -> int:
+    return int(hashlib.sha1(f"{salt}:{doc_id}".encode()).hexdigest(), 16) % buckets
 
 
-def split(path: Path) -> tuple[list[dict], list[dict]]:
-    """(training documents, held-out documents) of a JSONL gold file."""
-    train: list[dict] = []
-    heldout: list[dict] = []
+def part_of(doc_id: str) -> str:
+    """"training", "validation" or "test" for a document id."""
+    if _bucket("test", doc_id, TEST_BUCKETS) == 0:
+        return "test"
+    if _bucket("validation", doc_id, VALIDATION_BUCKETS) == 0:
+        return "validation"
+    return "training"
+
+
+def split(path: Path) -> dict[str, list[dict]]:
+    """The documents of a JSONL gold file by part, in file order."""
+    parts: dict[str, list[dict]] = {name: [] for name in PARTS}
     for doc in read_jsonl(path):
-        (heldout if is_heldout(doc["id"]) else train).append(doc)
-    return train, heldout
+        parts[part_of(doc["id"])].append(doc)
+    return parts
+
+
+def main() -> None:
+    """Write the parts of a gold file as PREFIX.{training,validation,test}.jsonl (for scoring)."""
+    import argparse
+
+    from workers.jsonl import write_jsonl
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("gold", type=Path)
+    parser.add_argument("prefix", type=Path)
+    args = parser.parse_args()
+    args.prefix.parent.mkdir(parents=True, exist_ok=True)
+    for name, docs in split(args.gold).items():
+        write_jsonl(Path(f"{args.prefix}.{name}.jsonl"), docs)
+        print(f"{name}: {len(docs)} documents, {sum(len(d['attributions']) for d in docs)} attributions")
+
+
+if __name__ == "__main__":
+    main()

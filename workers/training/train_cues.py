@@ -1,12 +1,11 @@
 """Learns the cue lexicon: per verb lemma and frame, how often it is an annotated cue.
 
-Usage: python -m workers.training.train_cues GOLD.jsonl [--heldout-out PATH]
+Usage: python -m workers.training.train_cues GOLD.jsonl
 
 Reads gold attributions in the common JSONL format, parses the training part of the
 split (:mod:`workers.training.split`), counts for every verb whether it lies inside a
 gold cue span, picks the probability threshold with the best token-level F1 on the
-training part, and writes ``workers/pipeline/data/cue_frames.json``. ``--heldout-out``
-writes the held-out documents so they can be scored with the evaluation scorer.
+training part, and writes ``workers/pipeline/data/cue_frames.json``.
 """
 
 from __future__ import annotations
@@ -16,7 +15,6 @@ import json
 from collections import defaultdict
 from pathlib import Path
 
-from workers.jsonl import write_jsonl
 from workers.pipeline.contents import QuoteIndex
 from workers.pipeline.cues import hand_prior
 from workers.pipeline.lexicon import LEXICON_PATH, CueLexicon
@@ -91,9 +89,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("gold", type=Path)
     parser.add_argument("--out", type=Path, default=LEXICON_PATH)
-    parser.add_argument("--heldout-out", type=Path)
     args = parser.parse_args(argv)
-    train, heldout = split(args.gold)
+    train = split(args.gold)["training"]
     counts, observations = count_frames(train)
     threshold = best_threshold(counts, observations)
     # Frames never seen as cues matter only where they overrule the hand lexicon's prior.
@@ -103,10 +100,8 @@ def main(argv: list[str] | None = None) -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     lines = ",\n".join(f"{json.dumps(lemma)}: {json.dumps(frames)}" for lemma, frames in kept.items())
     args.out.write_text(f'{{"threshold": {threshold},\n"counts": {{\n{lines}\n}}}}\n', encoding="utf-8")
-    print(f"train docs {len(train)}, held-out docs {len(heldout)}, verb observations {len(observations)}, "
+    print(f"training docs {len(train)}, verb observations {len(observations)}, "
           f"lemmas kept {len(kept)}, threshold {threshold}")
-    if args.heldout_out:
-        write_jsonl(args.heldout_out, heldout)
 
 
 if __name__ == "__main__":

