@@ -31,6 +31,8 @@ from workers.pipeline.rules import source_of
 TokenSpan = tuple[int, int]
 # How many sentences back a continued quote may find the claim it carries on.
 _CONTINUATION_SENTENCES = 2
+# No word of any language's news text is longer: a longer "word" is a scraped blob.
+_LONGEST_WORD = 40
 
 
 class _Sentences:
@@ -72,6 +74,12 @@ def _nearest(spans: list[TokenSpan], starts: list[int], start: int, end: int, lo
     return best
 
 
+def _worded(span: SpacySpan) -> bool:
+    """Whether a tagged span holds a word (or is punctuation, as a colon cue is): the tagger
+    also marks pieces of scraped blobs (base64, hashes), which no claim is made of."""
+    return any((t.is_alpha and len(t) <= _LONGEST_WORD) or t.is_punct for t in span)
+
+
 def _chars(doc: Doc, span: TokenSpan) -> CharSpan:
     return doc[span[0]].idx, doc[span[1] - 1].idx + len(doc[span[1] - 1])
 
@@ -82,7 +90,8 @@ def role_candidates(doc: Doc, quotes: QuoteIndex) -> list[Candidate]:
         return []
     by_label: dict[str, list[SpacySpan]] = {"SOURCE": [], "CUE": [], "CONTENT": []}
     for span in sorted(doc.spans[ROLES], key=lambda s: s.start):
-        by_label.setdefault(span.label_, []).append(span)
+        if _worded(span):
+            by_label.setdefault(span.label_, []).append(span)
     contents = _merged(doc, by_label["CONTENT"])
     cues = [(s.start, s.end) for s in by_label["CUE"]]
     sources = [(s.start, s.end) for s in by_label["SOURCE"]]
