@@ -59,13 +59,12 @@ def _identify_caller() -> None:
     if request.routing_exception is not None or is_open_endpoint():
         g.caller = Caller(None, address)
         return
-    keys = services().keys
-    if not keys.any():
-        g.caller = Caller(None, address)
-        return
     header = request.headers.get("Authorization")
     match = _BEARER.fullmatch(header.strip()) if header else None
-    key_id = keys.identify(match.group(1)) if match else None
+    required, key_id = services().keys.check(match.group(1) if match else None)
+    if not required:
+        g.caller = Caller(None, address)
+        return
     if key_id is None:
         raise _unauthorized("missing" if header is None else "invalid")
     g.caller = Caller(key_id, address)

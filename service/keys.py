@@ -87,6 +87,17 @@ class ApiKeys:
         """Whether any key exists, that is, whether the API requires one."""
         return bool(self.redis.exists(KEYS_HASH))
 
+    def check(self, token: str | None) -> tuple[bool, str | None]:
+        """Whether any key exists, and the id of the token's key (None: no token, unknown or
+        revoked), in one round trip: every request asks both."""
+        with self.redis.pipeline(transaction=False) as pipe:
+            pipe.exists(KEYS_HASH)
+            if token is not None:
+                pipe.get(_digest_key(digest(token)))
+            replies = pipe.execute()
+        key_id = replies[1] if token is not None else None
+        return bool(replies[0]), key_id.decode() if key_id is not None else None
+
     def identify(self, token: str) -> str | None:
         """The id of the key whose token this is, or None (unknown or revoked)."""
         key_id = self.redis.get(_digest_key(digest(token)))

@@ -15,7 +15,7 @@ import math
 import time
 
 from flask import Flask, Response
-from flask_limiter import Limiter
+from flask_limiter import Limiter, RequestLimit
 from flask_limiter.errors import RateLimitExceeded
 
 from service.access import caller, is_open_endpoint
@@ -46,9 +46,10 @@ def init_rate_limits(app: Flask, config: Config) -> None:
     def rate_limit_headers(response: Response) -> Response:
         current = limiter.current_limit
         if current is not None:
+            remaining, reset_at = _window(limiter, current)
             response.headers[LIMIT_HEADER] = str(current.limit.amount)
-            response.headers[REMAINING_HEADER] = str(current.remaining)
-            response.headers[RESET_HEADER] = str(current.reset_at)
+            response.headers[REMAINING_HEADER] = str(remaining)
+            response.headers[RESET_HEADER] = str(reset_at)
         return response
 
     @app.errorhandler(RateLimitExceeded)
@@ -57,3 +58,15 @@ def init_rate_limits(app: Flask, config: Config) -> None:
         wait = max(1, math.ceil(current.window[0] - time.time())) if current else 1
         detail = f"The limit is {error.description}; try again in {wait} s."
         return ProblemError(429, RATE_LIMITED, detail, headers={"Retry-After": str(wait)}).response()
+
+
+def _window(limiter: Limiter, current: RequestLimit) -> tuple[int, int]:
+    """What ``current.remaining`` and ``current.reset_at`` say, read in one round trip, not two."""
+    storage = limiter.limiter.storage
+    key = storage.prefixed_key(current.key)
+    with storage.get_connection(True).pipeline(transaction=False) as pipe:
+        pipe.get(key)
+        pipe.ttl(key)
+        count, ttl = pipe.execute()
+    remaining = max(0, current.limit.amount - int(count or 0))
+    return remaining, int(max(ttl, 0) + time.time() + 1)

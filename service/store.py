@@ -12,13 +12,16 @@ key                                    type    content, lifetime
                                                (JSON), ``created_at``, ``started_at``,
                                                ``finished_at``, ``extractor_version``,
                                                ``attempts``, ``job_id`` (the RQ job that owns
-                                               it), ``problem`` (JSON, when failed), and one
+                                               it), ``problem`` (JSON, when failed), when
+                                               done ``etag``, ``claims_span`` and
+                                               ``claims_total`` (of the result), and one
                                                ``owner:{key id}`` field per API key that
                                                submitted it. Expires
                                                ``CLAIMWIRE_RESULT_TTL`` seconds after its last
                                                change.
-``claimwire:result:{id}``              string  the extraction as served (JSON of
-                                               ``workers.claims.ExtractionSchema``); expires
+``claimwire:result:{id}``              string  the claims document as served by
+                                               ``GET .../claims`` unfiltered and unpaginated
+                                               (:mod:`service.claims_document`); expires
                                                ``CLAIMWIRE_RESULT_TTL`` seconds after it was
                                                written, together with its article.
 ``claimwire:idempotency:{sha256(o,k)}``string  JSON ``{"article_id", "fingerprint"}`` for the
@@ -76,6 +79,9 @@ PENDING: tuple[str, ...] = (QUEUED, RUNNING)
 SETTLED: tuple[str, ...] = (DONE, FAILED)
 
 OWNER_FIELD_PREFIX = "owner:"
+# Fields of the article hash describing its stored result, written with it.
+ETAG_FIELD, SPAN_FIELD, TOTAL_FIELD = "etag", "claims_span", "claims_total"
+RESULT_FIELDS = (ETAG_FIELD, SPAN_FIELD, TOTAL_FIELD)
 _JSON_FIELDS = ("metadata", "problem")
 _INT_FIELDS = ("attempts",)
 
@@ -184,12 +190,45 @@ class Article:
         return out
 
 
+@dataclass(frozen=True, slots=True)
+class StoredResult:
+    """The claims document of a done article as stored: its bytes, its strong ETag and where in
+    them its claims array is, so that it can be served, or spliced, without parsing it.
+
+    ``etag`` and ``claims_span`` are None for a result stored without them; it is then parsed.
+    """
+
+    body: bytes
+    etag: str | None = None
+    claims_span: tuple[int, int] | None = None
+    total: int | None = None
+
+    @classmethod
+    def from_redis(cls, body: bytes | None, etag: bytes | None, span: bytes | None, total: bytes | None) -> StoredResult | None:
+        if body is None:
+            return None
+        if etag is None or span is None or total is None:
+            return cls(body)
+        start, end = span.split(b":")
+        return cls(body, etag.decode(), (int(start), int(end)), int(total))
+
+    def document(self) -> dict[str, Any]:
+        return json.loads(self.body)
+
+    def claims_json(self) -> bytes:
+        """The JSON array of the claims, as stored."""
+        if self.claims_span is None:
+            return json.dumps(self.document()["claims"], separators=(",", ":")).encode()
+        start, end = self.claims_span
+        return self.body[start:end]
+
+
 @dataclass(slots=True)
 class Submission:
     """What a submission led to: the article, with its cached result when done."""
 
     article: Article
-    result: dict[str, Any] | None = None
+    result: StoredResult | None = None
 
 
 class JobQueue(Protocol):
@@ -227,9 +266,34 @@ class ArticleStore:
         raw = self.redis.hgetall(article_key(article_id))
         return Article.from_hash(raw) if _visible(raw, owner) else None
 
-    def get_result(self, article_id: str) -> dict[str, Any] | None:
-        raw = self.redis.get(result_key(article_id))
-        return json.loads(raw) if raw else None
+    def get_with_result(self, article_id: str, owner: str | None = None) -> tuple[Article | None, StoredResult | None]:
+        """The article (as :meth:`get`) and, when it is done, its stored result, in one round trip."""
+        with self.redis.pipeline() as pipe:
+            pipe.hgetall(article_key(article_id))
+            pipe.get(result_key(article_id))
+            raw, body = pipe.execute()
+        if not _visible(raw, owner):
+            return None, None
+        article = Article.from_hash(raw)
+        return article, _result_of(raw, body) if article.status == DONE else None
+
+    def done_result(self, article_id: str, owner: str | None, with_body: bool) -> StoredResult | None:
+        """The stored result of a visible, done article with an ETag, in one round trip; else None.
+
+        Reads only the article's status, owner and result fields (and, ``with_body``, the
+        document): the fast path of the claims reads. None sends the caller to the general path.
+        """
+        akey = article_key(article_id)
+        visible_field = owner_field(owner) if owner is not None else "status"
+        with self.redis.pipeline() as pipe:
+            pipe.hmget(akey, "status", visible_field, *RESULT_FIELDS)
+            if with_body:
+                pipe.get(result_key(article_id))
+            replies = pipe.execute()
+        (status, visible, etag, span, total), body = replies[0], (replies[1] if with_body else b"")
+        if status != DONE.encode() or visible is None or etag is None or body is None:
+            return None
+        return StoredResult.from_redis(body, etag, span, total)
 
     def wait_until_settled(self, article_id: str, timeout: float) -> Article | None:
         """The article once ``done`` or ``failed``, or as it is after ``timeout`` seconds.
@@ -268,9 +332,13 @@ class ArticleStore:
         written and :class:`QueueFull` is raised.
         """
         article_id = derive_article_id(fields_["text"], fields_.get("published_at"))
-        fingerprint = _fingerprint(fields_)
         idem_key = idempotency_key(idempotency, owner) if idempotency is not None else None
         akey, rkey = article_key(article_id), result_key(article_id)
+        if idem_key is None:  # the repeat of a done article this caller already holds writes nothing
+            current, stored = self.get_with_result(article_id, owner)
+            if current is not None and current.status == DONE and stored is not None:
+                return Submission(current, stored)
+        fingerprint = _fingerprint(fields_)
 
         def attempt(pipe: Pipeline) -> Submission:
             replay = False
@@ -282,7 +350,7 @@ class ArticleStore:
                     replay = True
             raw = pipe.hgetall(akey)
             current = Article.from_hash(raw) if raw else None
-            result = pipe.get(rkey) if current and current.status == DONE else None
+            result = _result_of(raw, pipe.get(rkey)) if current and current.status == DONE else None
             keep = current is not None and (
                 (current.status in PENDING and jobs.is_alive(current.job_id))
                 or (current.status == DONE and result is not None)
@@ -301,7 +369,7 @@ class ArticleStore:
                 if owner is not None:
                     pipe.hset(akey, owner_field(owner), "1")
                 pipe.execute()
-                return Submission(current, json.loads(result) if result else None)
+                return Submission(current, result)
             job_id = jobs.enqueue(pipe, article_id)
             article = _new_article(article_id, fields_, job_id)
             pipe.delete(akey, rkey)
@@ -343,19 +411,23 @@ class ArticleStore:
         def apply(pipe: Pipeline, article: Article) -> None:
             key = article_key(article_id)
             pipe.hset(key, mapping={"status": RUNNING, "started_at": now_rfc3339()})
-            pipe.hdel(key, "finished_at", "problem")
+            pipe.hdel(key, "finished_at", "problem", *RESULT_FIELDS)
             pipe.hincrby(key, "attempts", 1)
             pipe.expire(key, self.result_ttl)
 
         return self._transition(article_id, job_id, apply)
 
-    def finish(self, article_id: str, job_id: str | None, extraction: dict[str, Any]) -> bool:
-        """Cache the extraction and mark the article done, in one transaction."""
+    def finish(self, article_id: str, job_id: str | None, result: StoredResult) -> bool:
+        """Cache the claims document and mark the article done, in one transaction."""
 
         def apply(pipe: Pipeline, article: Article) -> None:
             key = article_key(article_id)
-            pipe.set(result_key(article_id), json.dumps(extraction), ex=self.result_ttl)
-            pipe.hset(key, mapping={"status": DONE, "finished_at": now_rfc3339()})
+            pipe.set(result_key(article_id), result.body, ex=self.result_ttl)
+            fields_ = {"status": DONE, "finished_at": now_rfc3339()}
+            if result.etag is not None and result.claims_span is not None and result.total is not None:
+                start, end = result.claims_span
+                fields_.update({ETAG_FIELD: result.etag, SPAN_FIELD: f"{start}:{end}", TOTAL_FIELD: str(result.total)})
+            pipe.hset(key, mapping=fields_)
             pipe.hdel(key, "problem")
             pipe.expire(key, self.result_ttl)
             pipe.publish(events_channel(article_id), DONE)
@@ -438,6 +510,11 @@ def _new_article(article_id: str, fields_: dict[str, Any], job_id: str) -> Artic
         published_at=rfc3339(published_at) if published_at else None,
         metadata=fields_.get("metadata"),
     )
+
+
+def _result_of(raw: dict[bytes, bytes], body: bytes | None) -> StoredResult | None:
+    """The stored result of an article hash ``raw``, with the result fields the hash holds."""
+    return StoredResult.from_redis(body, *(raw.get(name.encode()) for name in RESULT_FIELDS))
 
 
 def _fingerprint(fields_: dict[str, Any]) -> str:

@@ -22,6 +22,7 @@ from rq.exceptions import AbandonedJobError
 from rq.job import Job
 from rq.timeouts import JobTimeoutException
 
+from service import claims_document
 from service.config import Config
 from service.problems import EXTRACTION_FAILED, problem_body
 from service.store import ArticleStore, connect
@@ -51,7 +52,7 @@ def extract_article(article_id: str) -> None:
         log.exception("article %s: extraction failed", article_id)
         store.fail(article_id, job_id, _problem(500, f"The extractor raised {_describe(exc)}"))
         return
-    store.finish(article_id, job_id, extraction)
+    store.finish(article_id, job_id, claims_document.build(article_id, extraction))
 
 
 def record_failure(
