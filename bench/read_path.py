@@ -11,8 +11,11 @@ under ``bench:`` keys and read with one GET per request. wrk (loopback, 2 thread
 both side by side, ``--duration`` seconds per run, at each connection count: the bare
 claims, the service's cached claims, the bare article, the service's article, then
 the service only for a filtered read, a paginated read, ``If-None-Match`` (304), and the
-cache-hit resubmission ``POST /v1/articles`` (compared with the bare claims GET).
-Prints requests/s, p50 and p99 with the ratios; the last line is JSON.
+cache-hit resubmission ``POST /v1/articles`` (compared with the bare claims GET). Each
+run is cut into ``--rounds`` slices, interleaved with the slices of the other runs (in
+alternating order), so that load from elsewhere on the machine falls on all of them
+alike. Prints requests/s (mean of the slices), p50 and p99 (median of the slices) with
+the ratios; the last line is JSON.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import argparse
 import json
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -100,6 +104,16 @@ def wrk(url: str, connections: int, duration: int, headers: dict[str, str], scri
     }
 
 
+def combine(slices: list[dict]) -> dict:
+    """One figure from the interleaved slices of a run: mean rate, median p50 and p99, all errors."""
+    return {
+        "rps": statistics.mean(s["rps"] for s in slices),
+        "p50_ms": statistics.median(s["p50_ms"] for s in slices),
+        "p99_ms": statistics.median(s["p99_ms"] for s in slices),
+        "errors": sum(s["errors"] for s in slices),
+    }
+
+
 def extract_seed(service: Service) -> tuple[str, dict[str, str]]:
     """The seed article's id once extracted, and its submission body."""
     article = {"text": SEED.read_text(encoding="utf-8"), "published_at": PUBLISHED_AT}
@@ -115,6 +129,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, nargs="+", default=[10, 50])
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved slices of each run")
     parser.add_argument("--bare", nargs=2, metavar=("PORT", "REDIS_URL"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare:
@@ -174,9 +189,12 @@ def main() -> None:
             }
             results: dict[str, dict[str, dict]] = {}
             for connections in args.connections:
-                results[str(connections)] = {}
-                for name, (url, headers, script) in runs.items():
-                    results[str(connections)][name] = wrk(url, connections, args.duration, headers, script)
+                slices: dict[str, list[dict]] = {name: [] for name in runs}
+                for round_ in range(args.rounds):  # interleaved, so that drifting load hits every run alike
+                    order = list(runs.items()) if round_ % 2 == 0 else list(reversed(runs.items()))
+                    for name, (url, headers, script) in order:
+                        slices[name].append(wrk(url, connections, args.duration // args.rounds, headers, script))
+                results[str(connections)] = {name: combine(parts) for name, parts in slices.items()}
             api_rss = service.rss_mib("api")
         finally:
             bare.terminate()
