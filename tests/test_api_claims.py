@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from fixtures_api import SEED_TEXT
@@ -170,3 +172,15 @@ def test_an_article_no_longer_done_gets_no_304(client, seed_id, redis_conn):
     redis_conn.hset(article_key(seed_id), "status", "running")
     response = client.get(f"/v1/articles/{seed_id}/claims", headers={"If-None-Match": f'"{etag}"'})
     assert response.status_code == 409
+
+
+def test_a_result_stored_without_its_etag_fields_is_still_served(client, seed_id, redis_conn):
+    """A result cached in the earlier layout (the bare extraction, no ETag fields) is parsed instead."""
+    expected = client.get(f"/v1/articles/{seed_id}/claims").get_json()
+    legacy = {name: expected[name] for name in ("language", "extractor_version", "claims")}
+    redis_conn.set(result_key(seed_id), json.dumps(legacy))
+    redis_conn.hdel(article_key(seed_id), "etag", "claims_span", "claims_total")
+    response = client.get(f"/v1/articles/{seed_id}/claims")
+    assert response.status_code == 200 and response.get_json() == expected
+    assert response.get_etag()[0]
+    assert client.get(f"/v1/articles/{seed_id}").get_json()["claims"] == expected["claims"]

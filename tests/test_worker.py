@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
 import os
 import signal
 import subprocess
@@ -19,6 +20,7 @@ from service.app import create_app
 from service.config import Config
 from service.store import ArticleStore
 from workers.pipeline import get_extractor
+from workers.worker import prepare_pipeline
 
 LONG_TEXT = "\n\n".join([SEED_TEXT] * 25)  # a few seconds of extraction: time to kill its worker
 SLACK = 6.0  # seconds on top of the configured bound, for a loaded 2-core machine
@@ -124,3 +126,10 @@ def test_killed_worker_without_retries_left_ends_failed(config, start_worker, st
     assert "stopped responding" in article.problem["detail"]
     assert article.attempts == 1
     print(f"failed {time.monotonic() - killed_at:.1f}s after the kill (worker start-up included)")
+
+
+def test_the_pipeline_is_warm_and_frozen_before_the_first_fork(config, work_off):
+    """Work-horses inherit a warmed-up pipeline whose objects the collector leaves alone (no copy-on-write)."""
+    work_off()
+    assert prepare_pipeline.cache_info().currsize == 1
+    assert gc.get_freeze_count() > 0

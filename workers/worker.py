@@ -18,6 +18,7 @@ instead of exiting at once, so a Redis restart does not use up the supervisor's 
 
 from __future__ import annotations
 
+import functools
 import gc
 from datetime import datetime, timezone
 from typing import Any
@@ -104,8 +105,10 @@ def forget_expired_executions(job: Job) -> None:
             job.connection.zrem(registry.key, execution_id)
 
 
+@functools.cache
 def prepare_pipeline() -> None:
-    """Load and warm up the pipeline, then freeze what exists so that forked work-horses share it."""
+    """Load and warm up the pipeline, then freeze what exists so that forked work-horses share it
+    (once per process)."""
     dump_extraction(get_extractor().extract(WARM_UP_TEXT, WARM_UP_PUBLISHED_AT))
     gc.collect()
     gc.freeze()
