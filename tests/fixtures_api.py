@@ -22,14 +22,13 @@ import psutil
 import pytest
 from flask import Flask
 from redis import Redis
-from rq import Queue
+from rq import Queue, Worker
 
 from openapi_check import CheckedClient
 from service.app import create_app
 from service.config import Config
 from service.queueing import ExtractionJobs
 from service.store import ArticleStore, article_key, connect
-from workers.liveness import count_live_workers
 from workers.worker import run_worker
 
 REPO = Path(__file__).resolve().parent.parent
@@ -125,7 +124,6 @@ def start_worker(config: Config, tmp_path: Path) -> Iterator[WorkerFactory]:
     def start(cfg: Config | None = None, wait: bool = True) -> subprocess.Popen:
         """One more worker; with ``wait`` (the default), return once it listens on the queue."""
         cfg = cfg or config
-        before = count_live_workers(redis, cfg.queue_name, cfg.stale_after)
         log = open(tmp_path / f"worker-{len(started)}.log", "w")
         code = "from service.config import Config; from workers.worker import run_worker; run_worker(Config.from_env())"
         proc = subprocess.Popen(
@@ -140,7 +138,7 @@ def start_worker(config: Config, tmp_path: Path) -> Iterator[WorkerFactory]:
         if not wait:
             return proc
         wait_until(
-            lambda: count_live_workers(redis, cfg.queue_name, cfg.stale_after) > before,
+            lambda: proc.pid in registered_pids(redis, cfg.queue_name),
             WORKER_START_TIMEOUT,
             "worker registration",
         )
@@ -149,6 +147,12 @@ def start_worker(config: Config, tmp_path: Path) -> Iterator[WorkerFactory]:
     yield start
     for proc in started:
         stop_process_tree(proc)
+
+
+def registered_pids(redis: Redis, queue_name: str) -> set[int]:
+    """The pids of the workers registered on the queue: a new one is told apart by its pid, since
+    a dead worker's registration may expire meanwhile (counting them would race with that)."""
+    return {w.pid for w in Worker.all(queue=Queue(queue_name, connection=redis))}
 
 
 def stop_process_tree(proc: subprocess.Popen) -> None:

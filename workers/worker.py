@@ -34,7 +34,7 @@ from service.store import connect
 from workers.claims import dump_extraction
 from workers.jobs import record_horse_death
 from workers.liveness import Liveness, release_dead_scheduler_locks
-from workers.pipeline import get_extractor
+from workers.pipeline import Extractor, get_extractor
 from workers.timeouts import RepeatingDeathPenalty
 
 # Extracted once before the first job: a quote, a speaker, a time, a quantity, an outlet.
@@ -105,11 +105,15 @@ def forget_expired_executions(job: Job) -> None:
             job.connection.zrem(registry.key, execution_id)
 
 
-@functools.cache
 def prepare_pipeline() -> None:
-    """Load and warm up the pipeline, then freeze what exists so that forked work-horses share it
-    (once per process)."""
-    dump_extraction(get_extractor().extract(WARM_UP_TEXT, WARM_UP_PUBLISHED_AT))
+    """Load and warm up the pipeline, then freeze what exists so that forked work-horses share it."""
+    _warm_up_and_freeze(get_extractor())
+
+
+@functools.cache
+def _warm_up_and_freeze(extractor: Extractor) -> None:
+    """Once per extractor, so that a process running many burst workers (the tests) does it once."""
+    dump_extraction(extractor.extract(WARM_UP_TEXT, WARM_UP_PUBLISHED_AT))
     gc.collect()
     gc.freeze()
 
