@@ -36,7 +36,7 @@ def _choice(name: str, choices: tuple[str, ...]) -> str:
 
 
 def _rate_limit(value: str) -> str | None:
-    """A flask-limiter limit string such as ``600/minute``; empty or ``off`` means no limit."""
+    """A limit string (``limits`` syntax) such as ``600/minute``; empty or ``off`` means no limit."""
     value = value.strip()
     return None if value.lower() in ("", "off") else value
 

@@ -7,10 +7,9 @@ remaining lifetime in the same MULTI transaction, one round trip. ``limits`` par
 configured limit (``600/minute``, ``50 per second``). The probes and the documentation
 are not limited. Every limited response carries ``X-RateLimit-Limit``, ``-Remaining``
 and ``-Reset`` (Unix time), and a request over the limit gets a 429 problem with
-``Retry-After`` seconds (other responses keep their own ``Retry-After``).
-
-flask-limiter did this before with two round trips and its own per-request bookkeeping,
-which together cost more than serving a cached read.
+``Retry-After`` seconds (other responses keep their own ``Retry-After``). One round trip
+matters: the counting runs on every request, and a round trip costs about as much CPU as
+the rest of a cached read.
 """
 
 from __future__ import annotations
