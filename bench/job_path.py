@@ -9,10 +9,11 @@ a time as a job does it), then ``claimwire serve`` with 1 worker and with 2 work
 the documents are POSTed at once from 8 client threads, and the clock runs from the first
 POST to the last article ``done``. The pipeline alone runs before, between and after the
 two services; the reference for each service is the mean of the runs just before and
-just after it, so that load drifting on the machine falls on both sides alike. Also measured, per service: the seed article from
-``POST /v1/extract`` to its claims (done), warm, median of 10 (deleted between runs so
-that each run extracts it again); the RSS of each worker (its model loaded, before and
-after the burst) and of each API process. The last line is JSON.
+just after it, so that load drifting on the machine falls on both sides alike. Also
+measured, per service: the seed article from ``POST /v1/extract`` to its claims (done),
+warm, median of 10 (deleted between runs so that each run extracts it again); the RSS of
+each worker (its model loaded, before and after the burst) and of each API process. The
+last line is JSON.
 """
 
 from __future__ import annotations

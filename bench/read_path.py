@@ -213,7 +213,8 @@ def report(results: dict[str, dict[str, dict]], api_rss: list[float], article_id
     for connections, runs in results.items():
         summary["connections"][connections] = {}
         for name, figures in runs.items():
-            line = f"{connections:>5} {name:<15} {figures['rps']:8.0f} {figures['p50_ms']:7.2f} {figures['p99_ms']:7.2f} {figures['errors']:6d}"
+            line = (f"{connections:>5} {name:<15} {figures['rps']:8.0f} {figures['p50_ms']:7.2f} "
+                    f"{figures['p99_ms']:7.2f} {figures['errors']:6d}")
             entry = {k: round(v, 2) for k, v in figures.items()}
             if name in compare:
                 base = runs[compare[name]]

@@ -42,7 +42,8 @@ def render_page(
     """A page of claims (``claims_json`` is their JSON array) and where that array is in it."""
     head = dumps({"article_id": article_id, "extractor_version": extractor_version, "language": language,
                   "total": total})[:-1] + CLAIMS_KEY
-    tail = b"," + dumps({"next_cursor": next_cursor, "links": {"article": article_path(article_id), "next": next_link}})[1:]
+    links = {"article": article_path(article_id), "next": next_link}
+    tail = b"," + dumps({"next_cursor": next_cursor, "links": links})[1:]
     return head + claims_json + tail, (len(head), len(head) + len(claims_json))
 
 

@@ -204,7 +204,9 @@ class StoredResult:
     total: int | None = None
 
     @classmethod
-    def from_redis(cls, body: bytes | None, etag: bytes | None, span: bytes | None, total: bytes | None) -> StoredResult | None:
+    def from_redis(
+        cls, body: bytes | None, etag: bytes | None, span: bytes | None, total: bytes | None
+    ) -> StoredResult | None:
         if body is None:
             return None
         if etag is None or span is None or total is None:

@@ -141,9 +141,9 @@ def submission_response(submission: Submission) -> Response:
 
 def article_and_result(article_id: str) -> tuple[Article, StoredResult | None]:
     """The article, with its claims document when done; 404 when unknown, expired or another key's."""
-    article, result = (
-        services().store.get_with_result(article_id, caller().key_id) if ARTICLE_ID.fullmatch(article_id) else (None, None)
-    )
+    article, result = None, None
+    if ARTICLE_ID.fullmatch(article_id):
+        article, result = services().store.get_with_result(article_id, caller().key_id)
     if article is None or (article.status == DONE and result is None):
         raise _not_found(article_id)
     return article, result
