@@ -4,7 +4,7 @@
 
 Starts ``claimwire serve`` (private Redis, one worker, one API key, a rate limit far above
 what the run reaches), extracts the seed article, then starts a bare Flask app under the
-same gunicorn settings (``service.http_server.ApiServer``'s options: processes, gthreads,
+same gunicorn settings (``service.http_server.ApiServer``'s options: processes, gevent workers,
 access log) whose two routes answer the exact bytes the service answered for
 ``GET /v1/articles/{id}/claims`` and ``GET /v1/articles/{id}``, kept in the same Redis
 under ``bench:`` keys and read with one GET per request. wrk (loopback, 2 threads) drives

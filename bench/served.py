@@ -22,7 +22,7 @@ import psutil
 import requests
 
 from service.config import EMBEDDED_REDIS_DIR
-from service.embedded_redis import URL_FILE, free_port
+from service.embedded_redis import free_port, recorded_url
 
 CLAIMWIRE = str(Path(sys.executable).with_name("claimwire"))
 READY_TIMEOUT = 120.0
@@ -93,10 +93,10 @@ def serving(
                 start_new_session=True,
             )
         try:
-            url_file = data_dir / EMBEDDED_REDIS_DIR / URL_FILE
+            redis_dir = data_dir / EMBEDDED_REDIS_DIR
             base = f"http://127.0.0.1:{port}"
-            _wait(lambda: url_file.exists(), process, log, "the private Redis")
-            redis_url = url_file.read_text(encoding="utf-8").strip()
+            _wait(lambda: recorded_url(redis_dir) is not None, process, log, "the private Redis")
+            redis_url = recorded_url(redis_dir) or ""
             key = None
             if with_key:
                 created = subprocess.run(

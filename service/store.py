@@ -7,16 +7,17 @@ key                                    type    content, lifetime
 =====================================  ======  ==============================================
 ``claimwire:article:{id}``             hash    the article and its state: ``status``
                                                (queued | running | done | failed), ``text``,
-                                               ``title``, ``url``, ``publisher``,
-                                               ``published_at``, ``language``, ``metadata``
-                                               (JSON), ``created_at``, ``started_at``,
+                                               ``published_at``, ``language``,
+                                               ``created_at``, ``started_at``,
                                                ``finished_at``, ``extractor_version``,
                                                ``attempts``, ``job_id`` (the RQ job that owns
-                                               it), ``problem`` (JSON, when failed), when
-                                               done ``etag``, ``claims_span`` and
-                                               ``claims_total`` (of the result), and one
-                                               ``owner:{key id}`` field per API key that
-                                               submitted it. Expires
+                                               it), ``problem`` (JSON, when failed),
+                                               ``failure`` (``permanent`` when the failure is
+                                               cached like a result), when done ``etag``,
+                                               ``claims_span`` and ``claims_total`` (of the
+                                               result), and one ``owner:{owner}`` field per
+                                               caller that submitted it, holding what it
+                                               submitted (see Ownership below). Expires
                                                ``CLAIMWIRE_RESULT_TTL`` seconds after its last
                                                change.
 ``claimwire:result:{id}``              string  the claims document as served by
@@ -40,9 +41,12 @@ runs in one MULTI transaction, guarded by WATCH where it depends on what it read
 is ever half-written, and a worker whose job was superseded (article deleted or submitted
 anew) cannot overwrite the newer state.
 
-Ownership: when API keys are in use, an article is visible to the keys that submitted it
-(its ``owner:`` fields) and to no other; the extraction itself is shared by content. With
-no owner given (the API is open) every article is visible.
+Ownership: an article is visible only to the callers that submitted it, each named by an
+``owner:{owner}`` field: an API key id, or ``anonymous`` for a caller without a key (the
+API open). The field holds that owner's own submission (JSON of ``OWNER_FIELDS``: title,
+url, publisher, metadata, language and when it submitted), so no owner ever sees or
+changes another's; only the text, its publication time (both part of the id) and the
+extraction are shared by content.
 """
 
 from __future__ import annotations
@@ -53,6 +57,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from enum import StrEnum
 from typing import Any, Protocol, TypeVar
 
 from redis import Redis
@@ -73,12 +78,33 @@ T = TypeVar("T")
 # new connection (milliseconds each, paid again in every work-horse RQ forks).
 DRIVER_INFO = DriverInfo(lib_version=REDIS_PY_VERSION)
 
-QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
-STATUSES: tuple[str, ...] = (QUEUED, RUNNING, DONE, FAILED)
-PENDING: tuple[str, ...] = (QUEUED, RUNNING)
-SETTLED: tuple[str, ...] = (DONE, FAILED)
+
+class ArticleStatus(StrEnum):
+    """Where an article's extraction stands, as stored and served (like rq's ``JobStatus``)."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+QUEUED, RUNNING, DONE, FAILED = ArticleStatus  # the members by their short names
+PENDING = frozenset({QUEUED, RUNNING})
+SETTLED = frozenset({DONE, FAILED})
+
+# A failure of the text itself (the pipeline raised, ran out of time or memory) is cached by
+# content like a result: submitting the same article again answers with it and queues nothing.
+PERMANENT = "permanent"
 
 OWNER_FIELD_PREFIX = "owner:"
+# The owner of what a caller without an API key submits (never a key id, which is hex).
+ANONYMOUS = "anonymous"
+# What each owner of an article submitted for itself, kept in its owner field. The last
+# four are stored nowhere else; the hash keeps a created_at and language of its own.
+OWNER_FIELDS: tuple[str, ...] = ("created_at", "language", "title", "url", "publisher", "metadata")
+_PRIVATE_FIELDS = OWNER_FIELDS[2:]
+# Extraction state that a new job starts without.
+_RESET_FIELDS: tuple[str, ...] = ("started_at", "finished_at", "problem", "failure")
 # Fields of the article hash describing its stored result, written with it.
 ETAG_FIELD, SPAN_FIELD, TOTAL_FIELD = "etag", "claims_span", "claims_total"
 RESULT_FIELDS = (ETAG_FIELD, SPAN_FIELD, TOTAL_FIELD)
@@ -105,9 +131,9 @@ def result_key(article_id: str) -> str:
     return f"{KEY_PREFIX}result:{article_id}"
 
 
-def idempotency_key(key: str, owner: str | None = None) -> str:
-    """Scoped by API key, so one client's Idempotency-Key never answers for another's."""
-    scoped = f"{owner or ''}\n{key}"
+def idempotency_key(key: str, owner: str = ANONYMOUS) -> str:
+    """Scoped by owner, so one client's Idempotency-Key never answers for another's."""
+    scoped = f"{owner}\n{key}"
     return f"{KEY_PREFIX}idempotency:{hashlib.sha256(scoped.encode()).hexdigest()}"
 
 
@@ -119,8 +145,36 @@ def _owner_fields(raw: dict[bytes, bytes]) -> list[str]:
     return [k.decode() for k in raw if k.startswith(OWNER_FIELD_PREFIX.encode())]
 
 
-def _visible(raw: dict[bytes, bytes], owner: str | None) -> bool:
-    return bool(raw) and (owner is None or owner_field(owner).encode() in raw)
+def _visible(raw: dict[bytes, bytes], owner: str) -> bool:
+    """Whether ``owner`` submitted the article.
+
+    An article with no owner at all was stored, before every caller was recorded as one,
+    while the API was open: it stays its anonymous callers'.
+    """
+    if owner_field(owner).encode() in raw:
+        return True
+    return bool(raw) and owner == ANONYMOUS and not _owner_fields(raw)
+
+
+def _submission_of(article: Article) -> dict[str, Any]:
+    return {name: getattr(article, name) for name in OWNER_FIELDS}
+
+
+def _as_seen_by(raw: dict[bytes, bytes], owner: str) -> Article:
+    """The article with ``owner``'s own submission in place of anyone else's.
+
+    An owner recorded before submissions were kept per owner (its field holds ``1``)
+    sees the fields stored with the article itself.
+    """
+    article = Article.from_hash(raw)
+    record = json.loads(raw.get(owner_field(owner).encode(), b"null"))
+    return _with_submission(article, record) if isinstance(record, dict) else article
+
+
+def _with_submission(article: Article, record: dict[str, Any]) -> Article:
+    for name in OWNER_FIELDS:
+        setattr(article, name, record.get(name))
+    return article
 
 
 def events_channel(article_id: str) -> str:
@@ -148,7 +202,7 @@ class Article:
     """An article as stored, with the state of its extraction."""
 
     id: str
-    status: str
+    status: ArticleStatus
     text: str
     language: str
     extractor_version: str
@@ -163,6 +217,7 @@ class Article:
     started_at: str | None = None
     finished_at: str | None = None
     problem: dict[str, Any] | None = None
+    failure: str | None = None
 
     @property
     def published_datetime(self) -> datetime | None:
@@ -177,6 +232,8 @@ class Article:
         for name in _INT_FIELDS:
             if name in fields_:
                 fields_[name] = int(fields_[name])
+        if "status" in fields_:
+            fields_["status"] = ArticleStatus(fields_["status"])
         known = cls.__dataclass_fields__
         return cls(**{k: v for k, v in fields_.items() if k in known})
 
@@ -263,42 +320,47 @@ class ArticleStore:
 
     # --- reads -------------------------------------------------------------------------
 
-    def get(self, article_id: str, owner: str | None = None) -> Article | None:
-        """The article, or None when unknown or (with ``owner``) submitted by other keys only."""
+    def get(self, article_id: str, owner: str = ANONYMOUS) -> Article | None:
+        """The article as ``owner`` submitted it, or None when unknown or submitted by others only."""
         raw = self.redis.hgetall(article_key(article_id))
-        return Article.from_hash(raw) if _visible(raw, owner) else None
+        return _as_seen_by(raw, owner) if _visible(raw, owner) else None
 
-    def get_with_result(self, article_id: str, owner: str | None = None) -> tuple[Article | None, StoredResult | None]:
+    def get_with_result(self, article_id: str, owner: str = ANONYMOUS) -> tuple[Article | None, StoredResult | None]:
         """The article (as :meth:`get`) and, when it is done, its stored result, in one round trip."""
+        raw, body = self._article_and_body(article_id)
+        if not _visible(raw, owner):
+            return None, None
+        article = _as_seen_by(raw, owner)
+        return article, _result_of(raw, body) if article.status == DONE else None
+
+    def _article_and_body(self, article_id: str) -> tuple[dict[bytes, bytes], bytes | None]:
+        """The article's hash and its stored document, in one round trip."""
         with self.redis.pipeline() as pipe:
             pipe.hgetall(article_key(article_id))
             pipe.get(result_key(article_id))
             raw, body = pipe.execute()
-        if not _visible(raw, owner):
-            return None, None
-        article = Article.from_hash(raw)
-        return article, _result_of(raw, body) if article.status == DONE else None
+        return raw, body
 
-    def done_result(self, article_id: str, owner: str | None, with_body: bool) -> StoredResult | None:
-        """The stored result of a visible, done article with an ETag, in one round trip; else None.
+    def done_result(self, article_id: str, owner: str, with_body: bool) -> StoredResult | None:
+        """The stored result of a done article ``owner`` submitted, with an ETag, in one round trip; else None.
 
-        Reads only the article's status, owner and result fields (and, ``with_body``, the
-        document): the fast path of the claims reads. None sends the caller to the general path.
+        Reads only the article's status, ``owner``'s field and the result fields (and,
+        ``with_body``, the document): the fast path of the claims reads. None sends the caller
+        to the general path (which also knows the articles stored before owners were recorded).
         """
         akey = article_key(article_id)
-        visible_field = owner_field(owner) if owner is not None else "status"
         with self.redis.pipeline() as pipe:
-            pipe.hmget(akey, "status", visible_field, *RESULT_FIELDS)
+            pipe.hmget(akey, "status", owner_field(owner), *RESULT_FIELDS)
             if with_body:
                 pipe.get(result_key(article_id))
             replies = pipe.execute()
-        (status, visible, etag, span, total), body = replies[0], (replies[1] if with_body else b"")
-        if status != DONE.encode() or visible is None or etag is None or body is None:
+        (status, mine, etag, span, total), body = replies[0], (replies[1] if with_body else b"")
+        if status != DONE.encode() or mine is None or etag is None or body is None:
             return None
         return StoredResult.from_redis(body, etag, span, total)
 
-    def wait_until_settled(self, article_id: str, timeout: float) -> Article | None:
-        """The article once ``done`` or ``failed``, or as it is after ``timeout`` seconds.
+    def wait_until_settled(self, article_id: str, timeout: float, owner: str = ANONYMOUS) -> Article | None:
+        """The article (as ``owner`` sees it) once ``done`` or ``failed``, or as it is after ``timeout`` seconds.
 
         Subscribes to the article's channel before reading, so a transition that lands
         between the read and the wait still wakes us up.
@@ -307,7 +369,7 @@ class ArticleStore:
         with self.redis.pubsub(ignore_subscribe_messages=True) as pubsub:
             pubsub.subscribe(events_channel(article_id))
             while True:
-                article = self.get(article_id)
+                article = self.get(article_id, owner)
                 remaining = deadline - time.monotonic()
                 if article is None or article.status in SETTLED or remaining <= 0:
                     return article
@@ -320,26 +382,34 @@ class ArticleStore:
         fields_: dict[str, Any],
         jobs: JobQueue,
         idempotency: str | None = None,
-        owner: str | None = None,
+        owner: str = ANONYMOUS,
     ) -> Submission:
         """Store an article and queue its extraction, unless it is already done or pending.
 
         ``fields_`` is a loaded :class:`~service.schemas.ArticleSubmissionSchema`. The job
         is queued in the same transaction that stores the article. An article pending on a
-        job that is gone or ended (lost by some failure) is queued again. With an
+        job that is gone or ended (lost by some failure), or failed for a transient reason,
+        is queued again; a permanent failure is kept like a result. With an
         ``idempotency`` key, a repeat of the same request answers with the article's
         current state and never queues again, and the same key with a different request
-        raises :class:`IdempotencyKeyReused`. The ``owner`` (an API key id) is added to the
-        article's owners. When a new job is needed and the queue is full, nothing is
+        raises :class:`IdempotencyKeyReused`. The ``owner`` (an API key id, or
+        :data:`ANONYMOUS`) is added to the article's owners with what it submitted; an
+        owner's first submission of an article is what it keeps seeing, until a new job
+        is queued for the article on its behalf. Other owners' submissions are never
+        read or changed. When a new job is needed and the queue is full, nothing is
         written and :class:`QueueFull` is raised.
         """
         article_id = derive_article_id(fields_["text"], fields_.get("published_at"))
         idem_key = idempotency_key(idempotency, owner) if idempotency is not None else None
         akey, rkey = article_key(article_id), result_key(article_id)
-        if idem_key is None:  # the repeat of a done article this caller already holds writes nothing
-            current, stored = self.get_with_result(article_id, owner)
-            if current is not None and current.status == DONE and stored is not None:
-                return Submission(current, stored)
+        if idem_key is None:  # the repeat of a settled article this owner already holds writes nothing
+            raw, body = self._article_and_body(article_id)
+            if owner_field(owner).encode() in raw:
+                held = _as_seen_by(raw, owner)
+                if held.status == DONE and body is not None:
+                    return Submission(held, _result_of(raw, body))
+                if held.status == FAILED and held.failure == PERMANENT:
+                    return Submission(held)
         fingerprint = _fingerprint(fields_)
 
         def attempt(pipe: Pipeline) -> Submission:
@@ -352,41 +422,43 @@ class ArticleStore:
                     replay = True
             raw = pipe.hgetall(akey)
             current = Article.from_hash(raw) if raw else None
+            mine = owner_field(owner).encode() in raw
             result = _result_of(raw, pipe.get(rkey)) if current and current.status == DONE else None
             keep = current is not None and (
                 (current.status in PENDING and jobs.is_alive(current.job_id))
                 or (current.status == DONE and result is not None)
-                or (current.status == FAILED and replay)
+                or (current.status == FAILED and (replay or current.failure == PERMANENT))
             )
             if not keep and jobs.is_full():
                 raise QueueFull(article_id)
-            owners = {f: "1" for f in _owner_fields(raw)}
-            if owner is not None:
-                owners[owner_field(owner)] = "1"
             pipe.multi()
             if idem_key and not replay:
                 record = {"article_id": article_id, "fingerprint": fingerprint}
                 pipe.set(idem_key, json.dumps(record), ex=IDEMPOTENCY_TTL)
-            if keep:
-                if owner is not None:
-                    pipe.hset(akey, owner_field(owner), "1")
+            submitted = _new_article(article_id, fields_, "")
+            if keep and current is not None:
+                if mine:
+                    view = _as_seen_by(raw, owner)
+                else:
+                    pipe.hset(akey, owner_field(owner), json.dumps(_submission_of(submitted)))
+                    view = _with_submission(current, _submission_of(submitted))
                 pipe.execute()
-                return Submission(current, result)
-            job_id = jobs.enqueue(pipe, article_id)
-            article = _new_article(article_id, fields_, job_id)
-            pipe.delete(akey, rkey)
-            pipe.hset(akey, mapping={**article.to_hash(), **owners})
+                return Submission(view, result)
+            submitted.job_id = jobs.enqueue(pipe, article_id)
+            shared = {k: v for k, v in submitted.to_hash().items() if k not in _PRIVATE_FIELDS}
+            pipe.delete(rkey)
+            pipe.hdel(akey, *_RESET_FIELDS, *RESULT_FIELDS)
+            pipe.hset(akey, mapping={**shared, owner_field(owner): json.dumps(_submission_of(submitted))})
             pipe.expire(akey, self.result_ttl)
             pipe.execute()
-            return Submission(article)
+            return Submission(submitted)
 
         return self._watched((akey, rkey, *([idem_key] if idem_key else [])), attempt)
 
-    def delete(self, article_id: str, owner: str | None = None) -> bool:
-        """Remove the article and its cached result; False when there is no such (visible) article.
+    def delete(self, article_id: str, owner: str = ANONYMOUS) -> bool:
+        """``owner`` lets go of the article; False when it is not one of the article's owners.
 
-        With ``owner``, only that key lets go of the article; it is removed once no key
-        that submitted it is left.
+        The article and its cached result are removed once no owner is left.
         """
         akey = article_key(article_id)
 
@@ -394,9 +466,9 @@ class ArticleStore:
             raw = pipe.hgetall(akey)
             if not _visible(raw, owner):
                 return False
-            others = set(_owner_fields(raw)) - ({owner_field(owner)} if owner else set())
+            others = set(_owner_fields(raw)) - {owner_field(owner)}
             pipe.multi()
-            if owner is not None and others:
+            if others:
                 pipe.hdel(akey, owner_field(owner))
             else:
                 pipe.delete(akey, result_key(article_id))
@@ -413,7 +485,7 @@ class ArticleStore:
         def apply(pipe: Pipeline, article: Article) -> None:
             key = article_key(article_id)
             pipe.hset(key, mapping={"status": RUNNING, "started_at": now_rfc3339()})
-            pipe.hdel(key, "finished_at", "problem", *RESULT_FIELDS)
+            pipe.hdel(key, "finished_at", "problem", "failure", *RESULT_FIELDS)
             pipe.hincrby(key, "attempts", 1)
             pipe.expire(key, self.result_ttl)
 
@@ -436,12 +508,18 @@ class ArticleStore:
 
         return self._transition(article_id, job_id, apply) is not None
 
-    def fail(self, article_id: str, job_id: str | None, problem: dict[str, Any]) -> bool:
-        """Mark the article failed with a problem object saying why."""
+    def fail(self, article_id: str, job_id: str | None, problem: dict[str, Any], permanent: bool = False) -> bool:
+        """Mark the article failed with a problem object saying why.
+
+        A ``permanent`` failure is one of the text itself: it is cached like a result, and
+        submitting the article again answers with it instead of queueing it again.
+        """
 
         def apply(pipe: Pipeline, article: Article) -> None:
             key = article_key(article_id)
             fields_ = {"status": FAILED, "finished_at": now_rfc3339(), "problem": json.dumps(problem)}
+            if permanent:
+                fields_["failure"] = PERMANENT
             pipe.hset(key, mapping=fields_)
             pipe.expire(key, self.result_ttl)
             pipe.publish(events_channel(article_id), FAILED)

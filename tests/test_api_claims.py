@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from fixtures_api import SEED_TEXT
 from service.store import article_key, result_key
+from support.seeds import SEED_TEXT
 
 
 @pytest.fixture

@@ -47,7 +47,7 @@ def show(article_id: str) -> Response:
 
 @bp.delete("/<article_id>")
 def delete(article_id: str) -> Response:
-    if not ARTICLE_ID.fullmatch(article_id) or not services().store.delete(article_id, caller().key_id):
+    if not ARTICLE_ID.fullmatch(article_id) or not services().store.delete(article_id, caller().owner):
         raise _not_found(article_id)
     return Response(status=204)
 
@@ -90,7 +90,7 @@ def _stored_claims(article_id: str) -> Response | None:
 
     With ``If-None-Match``, its ETag is read first, and a match answers 304 without the document.
     """
-    store, owner = services().store, caller().key_id
+    store, owner = services().store, caller().owner
     if request.if_none_match:
         tagged = store.done_result(article_id, owner, with_body=False)
         if tagged is None or tagged.etag is None or (tagged.total or 0) > DEFAULT_PAGE_SIZE:
@@ -140,10 +140,11 @@ def submission_response(submission: Submission) -> Response:
 
 
 def article_and_result(article_id: str) -> tuple[Article, StoredResult | None]:
-    """The article, with its claims document when done; 404 when unknown, expired or another key's."""
+    """The article as the caller submitted it, with its claims document when done; 404 when
+    unknown, expired or only others'."""
     article, result = None, None
     if ARTICLE_ID.fullmatch(article_id):
-        article, result = services().store.get_with_result(article_id, caller().key_id)
+        article, result = services().store.get_with_result(article_id, caller().owner)
     if article is None or (article.status == DONE and result is None):
         raise _not_found(article_id)
     return article, result
