@@ -69,7 +69,10 @@ def _identify_caller() -> None:
         g.caller = Caller(None, address)
         return
     ext = services()
-    if not ext.keys.required():
+    header = request.headers.get("Authorization")
+    match = _BEARER.fullmatch(header.strip()) if header else None
+    required, key_id = ext.keys.check(match.group(1) if match else None)
+    if not required:
         g.caller = Caller(None, address)
         return
     throttle = ext.auth_throttle
@@ -81,9 +84,6 @@ def _identify_caller() -> None:
             f"Too many requests from {address} had a missing or wrong API key; try again in {wait} s.",
             headers={"Retry-After": str(wait)},
         )
-    header = request.headers.get("Authorization")
-    match = _BEARER.fullmatch(header.strip()) if header else None
-    key_id = ext.keys.identify(match.group(1)) if match else None
     if key_id is None:
         if throttle:
             throttle.record_failure(address)

@@ -100,6 +100,17 @@ class ApiKeys:
         """Whether the API requires a key: one exists, or one did and the API was not opened since."""
         return bool(self.redis.exists(KEYS_HASH, REQUIRED_FLAG))
 
+    def check(self, token: str | None) -> tuple[bool, str | None]:
+        """Whether the API requires a key (as :meth:`required`), and the id of the token's key
+        (None: no token, unknown or revoked), in one round trip: every request asks both."""
+        with self.redis.pipeline(transaction=False) as pipe:
+            pipe.exists(KEYS_HASH, REQUIRED_FLAG)
+            if token is not None:
+                pipe.get(_digest_key(digest(token)))
+            replies = pipe.execute()
+        key_id = replies[1] if token is not None else None
+        return bool(replies[0]), key_id.decode() if key_id is not None else None
+
     def open_access(self) -> bool:
         """Let callers without a key use the API; False (nothing changed) while a key exists."""
         with self.redis.pipeline() as pipe:

@@ -1,9 +1,14 @@
 """Rate limits per API key (per client address when the API is open), counted in Redis.
 
 flask-limiter does the counting: one budget per caller shared by every endpoint (an
-application limit), in fixed windows kept in Redis, so all API processes count
-together. The probes and the documentation are not limited. The headers are written
-here rather than by flask-limiter, which would also overwrite the ``Retry-After`` of
+application limit), in a moving window kept in Redis, so all API processes count
+together. The counting runs on every request, and a Redis round trip costs about as much
+CPU as the rest of a cached read, so the strategy is the one with the fewest: a moving
+window takes one round trip to count the request and one to read the headers' figures
+(each a Lua script), where a fixed window takes one and two (GET and TTL); it is also
+exact at a window's edge, at the cost of a list of up to the limit's amount of
+timestamps per caller. The probes and the documentation are not limited. The headers
+are written here rather than by flask-limiter, which would also overwrite the ``Retry-After`` of
 other responses (a 409 or a 503 says when to come back for its own reason): every
 limited response carries ``X-RateLimit-Limit``, ``-Remaining`` and ``-Reset`` (Unix
 time), and a request over the limit gets a 429 problem with ``Retry-After`` seconds.
@@ -27,7 +32,7 @@ from service.config import Config
 from service.problems import RATE_LIMITED, ProblemError
 from service.store import DEFAULT_REDIS_URL, KEY_PREFIX
 
-STRATEGY = "fixed-window"
+STRATEGY = "moving-window"
 STORAGE_PREFIX = f"{KEY_PREFIX}ratelimit"
 LIMIT_HEADER, REMAINING_HEADER, RESET_HEADER = "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from service.store import DONE, FAILED, Article
+from service.store import FAILED, Article
 
 ARTICLES_PATH = "/v1/articles"
 
@@ -17,10 +17,12 @@ def claims_path(article_id: str) -> str:
     return f"{article_path(article_id)}/claims"
 
 
-def article_view(article: Article, result: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Status, timestamps and descriptive fields; the claims when done, the problem when failed.
+def article_view(article: Article) -> dict[str, Any]:
+    """Status, timestamps and descriptive fields; the problem when failed.
 
-    The text itself is not echoed back: the client sent it, and it can be a megabyte.
+    The claims of a done article come last, spliced in from the stored claims document
+    (:func:`service.claims_document.with_claims`). The text itself is not echoed back: the
+    client sent it, and it can be a megabyte.
     """
     view: dict[str, Any] = {
         "id": article.id,
@@ -38,8 +40,6 @@ def article_view(article: Article, result: dict[str, Any] | None = None) -> dict
         "metadata": article.metadata,
         "links": {"self": article_path(article.id), "claims": claims_path(article.id)},
     }
-    if article.status == DONE and result is not None:
-        view["claims"] = result["claims"]
     if article.status == FAILED:
         view["problem"] = article.problem
     return view

@@ -13,14 +13,16 @@ key                                    type    content, lifetime
                                                ``attempts``, ``job_id`` (the RQ job that owns
                                                it), ``problem`` (JSON, when failed),
                                                ``failure`` (``permanent`` when the failure is
-                                               cached like a result), and one
-                                               ``owner:{owner}`` field per caller that
-                                               submitted it, holding what it submitted
-                                               (see Ownership below). Expires
+                                               cached like a result), when done ``etag``,
+                                               ``claims_span`` and ``claims_total`` (of the
+                                               result), and one ``owner:{owner}`` field per
+                                               caller that submitted it, holding what it
+                                               submitted (see Ownership below). Expires
                                                ``CLAIMWIRE_RESULT_TTL`` seconds after its last
                                                change.
-``claimwire:result:{id}``              string  the extraction as served (JSON of
-                                               ``workers.claims.dump_extraction``); expires
+``claimwire:result:{id}``              string  the claims document as served by
+                                               ``GET .../claims`` unfiltered and unpaginated
+                                               (:mod:`service.claims_document`); expires
                                                ``CLAIMWIRE_RESULT_TTL`` seconds after it was
                                                written, together with its article.
 ``claimwire:idempotency:{sha256(o,k)}``string  JSON ``{"article_id", "fingerprint"}`` for the
@@ -59,7 +61,9 @@ from enum import StrEnum
 from typing import Any, Protocol, TypeVar
 
 from redis import Redis
+from redis import __version__ as REDIS_PY_VERSION
 from redis.client import Pipeline
+from redis.driver_info import DriverInfo
 from redis.exceptions import WatchError
 
 from workers.version import EXTRACTOR_VERSION
@@ -70,6 +74,9 @@ IDEMPOTENCY_TTL = 24 * 3600
 MAX_OPTIMISTIC_RETRIES = 20
 
 T = TypeVar("T")
+# Given, so that redis-py does not look its own version up in the package metadata for every
+# new connection (milliseconds each, paid again in every work-horse RQ forks).
+DRIVER_INFO = DriverInfo(lib_version=REDIS_PY_VERSION)
 
 
 class ArticleStatus(StrEnum):
@@ -98,6 +105,9 @@ OWNER_FIELDS: tuple[str, ...] = ("created_at", "language", "title", "url", "publ
 _PRIVATE_FIELDS = OWNER_FIELDS[2:]
 # Extraction state that a new job starts without.
 _RESET_FIELDS: tuple[str, ...] = ("started_at", "finished_at", "problem", "failure")
+# Fields of the article hash describing its stored result, written with it.
+ETAG_FIELD, SPAN_FIELD, TOTAL_FIELD = "etag", "claims_span", "claims_total"
+RESULT_FIELDS = (ETAG_FIELD, SPAN_FIELD, TOTAL_FIELD)
 _JSON_FIELDS = ("metadata", "problem")
 _INT_FIELDS = ("attempts",)
 
@@ -109,6 +119,7 @@ def connect(redis_url: str | None) -> Redis:
         socket_connect_timeout=5,
         socket_timeout=30,
         health_check_interval=30,
+        driver_info=DRIVER_INFO,
     )
 
 
@@ -236,12 +247,47 @@ class Article:
         return out
 
 
+@dataclass(frozen=True, slots=True)
+class StoredResult:
+    """The claims document of a done article as stored: its bytes, its strong ETag and where in
+    them its claims array is, so that it can be served, or spliced, without parsing it.
+
+    ``etag`` and ``claims_span`` are None for a result stored without them; it is then parsed.
+    """
+
+    body: bytes
+    etag: str | None = None
+    claims_span: tuple[int, int] | None = None
+    total: int | None = None
+
+    @classmethod
+    def from_redis(
+        cls, body: bytes | None, etag: bytes | None, span: bytes | None, total: bytes | None
+    ) -> StoredResult | None:
+        if body is None:
+            return None
+        if etag is None or span is None or total is None:
+            return cls(body)
+        start, end = span.split(b":")
+        return cls(body, etag.decode(), (int(start), int(end)), int(total))
+
+    def document(self) -> dict[str, Any]:
+        return json.loads(self.body)
+
+    def claims_json(self) -> bytes:
+        """The JSON array of the claims, as stored."""
+        if self.claims_span is None:
+            return json.dumps(self.document()["claims"], separators=(",", ":")).encode()
+        start, end = self.claims_span
+        return self.body[start:end]
+
+
 @dataclass(slots=True)
 class Submission:
     """What a submission led to: the article, with its cached result when done."""
 
     article: Article
-    result: dict[str, Any] | None = None
+    result: StoredResult | None = None
 
 
 class JobQueue(Protocol):
@@ -279,9 +325,39 @@ class ArticleStore:
         raw = self.redis.hgetall(article_key(article_id))
         return _as_seen_by(raw, owner) if _visible(raw, owner) else None
 
-    def get_result(self, article_id: str) -> dict[str, Any] | None:
-        raw = self.redis.get(result_key(article_id))
-        return json.loads(raw) if raw else None
+    def get_with_result(self, article_id: str, owner: str = ANONYMOUS) -> tuple[Article | None, StoredResult | None]:
+        """The article (as :meth:`get`) and, when it is done, its stored result, in one round trip."""
+        raw, body = self._article_and_body(article_id)
+        if not _visible(raw, owner):
+            return None, None
+        article = _as_seen_by(raw, owner)
+        return article, _result_of(raw, body) if article.status == DONE else None
+
+    def _article_and_body(self, article_id: str) -> tuple[dict[bytes, bytes], bytes | None]:
+        """The article's hash and its stored document, in one round trip."""
+        with self.redis.pipeline() as pipe:
+            pipe.hgetall(article_key(article_id))
+            pipe.get(result_key(article_id))
+            raw, body = pipe.execute()
+        return raw, body
+
+    def done_result(self, article_id: str, owner: str, with_body: bool) -> StoredResult | None:
+        """The stored result of a done article ``owner`` submitted, with an ETag, in one round trip; else None.
+
+        Reads only the article's status, ``owner``'s field and the result fields (and,
+        ``with_body``, the document): the fast path of the claims reads. None sends the caller
+        to the general path (which also knows the articles stored before owners were recorded).
+        """
+        akey = article_key(article_id)
+        with self.redis.pipeline() as pipe:
+            pipe.hmget(akey, "status", owner_field(owner), *RESULT_FIELDS)
+            if with_body:
+                pipe.get(result_key(article_id))
+            replies = pipe.execute()
+        (status, mine, etag, span, total), body = replies[0], (replies[1] if with_body else b"")
+        if status != DONE.encode() or mine is None or etag is None or body is None:
+            return None
+        return StoredResult.from_redis(body, etag, span, total)
 
     def wait_until_settled(self, article_id: str, timeout: float, owner: str = ANONYMOUS) -> Article | None:
         """The article (as ``owner`` sees it) once ``done`` or ``failed``, or as it is after ``timeout`` seconds.
@@ -324,9 +400,17 @@ class ArticleStore:
         written and :class:`QueueFull` is raised.
         """
         article_id = derive_article_id(fields_["text"], fields_.get("published_at"))
-        fingerprint = _fingerprint(fields_)
         idem_key = idempotency_key(idempotency, owner) if idempotency is not None else None
         akey, rkey = article_key(article_id), result_key(article_id)
+        if idem_key is None:  # the repeat of a settled article this owner already holds writes nothing
+            raw, body = self._article_and_body(article_id)
+            if owner_field(owner).encode() in raw:
+                held = _as_seen_by(raw, owner)
+                if held.status == DONE and body is not None:
+                    return Submission(held, _result_of(raw, body))
+                if held.status == FAILED and held.failure == PERMANENT:
+                    return Submission(held)
+        fingerprint = _fingerprint(fields_)
 
         def attempt(pipe: Pipeline) -> Submission:
             replay = False
@@ -339,7 +423,7 @@ class ArticleStore:
             raw = pipe.hgetall(akey)
             current = Article.from_hash(raw) if raw else None
             mine = owner_field(owner).encode() in raw
-            result = pipe.get(rkey) if current and current.status == DONE else None
+            result = _result_of(raw, pipe.get(rkey)) if current and current.status == DONE else None
             keep = current is not None and (
                 (current.status in PENDING and jobs.is_alive(current.job_id))
                 or (current.status == DONE and result is not None)
@@ -359,11 +443,11 @@ class ArticleStore:
                     pipe.hset(akey, owner_field(owner), json.dumps(_submission_of(submitted)))
                     view = _with_submission(current, _submission_of(submitted))
                 pipe.execute()
-                return Submission(view, json.loads(result) if result else None)
+                return Submission(view, result)
             submitted.job_id = jobs.enqueue(pipe, article_id)
             shared = {k: v for k, v in submitted.to_hash().items() if k not in _PRIVATE_FIELDS}
             pipe.delete(rkey)
-            pipe.hdel(akey, *_RESET_FIELDS)
+            pipe.hdel(akey, *_RESET_FIELDS, *RESULT_FIELDS)
             pipe.hset(akey, mapping={**shared, owner_field(owner): json.dumps(_submission_of(submitted))})
             pipe.expire(akey, self.result_ttl)
             pipe.execute()
@@ -401,19 +485,23 @@ class ArticleStore:
         def apply(pipe: Pipeline, article: Article) -> None:
             key = article_key(article_id)
             pipe.hset(key, mapping={"status": RUNNING, "started_at": now_rfc3339()})
-            pipe.hdel(key, "finished_at", "problem", "failure")
+            pipe.hdel(key, "finished_at", "problem", "failure", *RESULT_FIELDS)
             pipe.hincrby(key, "attempts", 1)
             pipe.expire(key, self.result_ttl)
 
         return self._transition(article_id, job_id, apply)
 
-    def finish(self, article_id: str, job_id: str | None, extraction: dict[str, Any]) -> bool:
-        """Cache the extraction and mark the article done, in one transaction."""
+    def finish(self, article_id: str, job_id: str | None, result: StoredResult) -> bool:
+        """Cache the claims document and mark the article done, in one transaction."""
 
         def apply(pipe: Pipeline, article: Article) -> None:
             key = article_key(article_id)
-            pipe.set(result_key(article_id), json.dumps(extraction), ex=self.result_ttl)
-            pipe.hset(key, mapping={"status": DONE, "finished_at": now_rfc3339()})
+            pipe.set(result_key(article_id), result.body, ex=self.result_ttl)
+            fields_ = {"status": DONE, "finished_at": now_rfc3339()}
+            if result.etag is not None and result.claims_span is not None and result.total is not None:
+                start, end = result.claims_span
+                fields_.update({ETAG_FIELD: result.etag, SPAN_FIELD: f"{start}:{end}", TOTAL_FIELD: str(result.total)})
+            pipe.hset(key, mapping=fields_)
             pipe.hdel(key, "problem")
             pipe.expire(key, self.result_ttl)
             pipe.publish(events_channel(article_id), DONE)
@@ -502,6 +590,11 @@ def _new_article(article_id: str, fields_: dict[str, Any], job_id: str) -> Artic
         published_at=rfc3339(published_at) if published_at else None,
         metadata=fields_.get("metadata"),
     )
+
+
+def _result_of(raw: dict[bytes, bytes], body: bytes | None) -> StoredResult | None:
+    """The stored result of an article hash ``raw``, with the result fields the hash holds."""
+    return StoredResult.from_redis(body, *(raw.get(name.encode()) for name in RESULT_FIELDS))
 
 
 def _fingerprint(fields_: dict[str, Any]) -> str:

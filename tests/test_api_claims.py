@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
+from service.store import article_key, result_key
 from support.seeds import SEED_TEXT
 
 
@@ -126,3 +129,58 @@ def test_claims_of_a_pending_article_are_409_with_retry_after(client):
 
 def test_claims_of_an_unknown_article_are_404(client):
     assert client.get(f"/v1/articles/{'f' * 32}/claims").status_code == 404
+
+
+def test_unfiltered_claims_are_the_stored_document_with_a_strong_etag(client, seed_id, redis_conn):
+    stored = redis_conn.get(result_key(seed_id))
+    response = client.get(f"/v1/articles/{seed_id}/claims")
+    assert response.data == stored
+    etag, weak = response.get_etag()
+    assert etag and not weak
+    rendered = client.get(f"/v1/articles/{seed_id}/claims", query_string={"limit": 50})
+    assert rendered.data == stored, "the general path renders the same bytes"
+    assert rendered.get_etag() == (etag, False)
+
+
+def test_if_none_match_answers_304_without_reading_the_claims(client, seed_id, redis_conn):
+    etag = client.get(f"/v1/articles/{seed_id}/claims").get_etag()[0]
+    redis_conn.delete(result_key(seed_id))  # the 304 must come from the ETag alone
+    response = client.get(f"/v1/articles/{seed_id}/claims", headers={"If-None-Match": f'"other", "{etag}"'})
+    assert response.status_code == 304
+    assert response.data == b""
+    assert response.get_etag() == (etag, False)
+
+
+def test_a_stale_or_other_etag_gets_the_claims(client, seed_id):
+    response = client.get(f"/v1/articles/{seed_id}/claims", headers={"If-None-Match": '"stale"'})
+    assert response.status_code == 200
+    assert response.get_json()["article_id"] == seed_id
+
+
+def test_filtered_and_article_reads_have_their_own_etags(client, seed_id):
+    unfiltered = client.get(f"/v1/articles/{seed_id}/claims").get_etag()[0]
+    for url in (f"/v1/articles/{seed_id}/claims?type=direct", f"/v1/articles/{seed_id}"):
+        first = client.get(url)
+        etag, weak = first.get_etag()
+        assert etag and not weak and etag != unfiltered
+        again = client.get(url, headers={"If-None-Match": f'"{etag}"'})
+        assert again.status_code == 304 and again.get_etag() == (etag, False)
+
+
+def test_an_article_no_longer_done_gets_no_304(client, seed_id, redis_conn):
+    etag = client.get(f"/v1/articles/{seed_id}/claims").get_etag()[0]
+    redis_conn.hset(article_key(seed_id), "status", "running")
+    response = client.get(f"/v1/articles/{seed_id}/claims", headers={"If-None-Match": f'"{etag}"'})
+    assert response.status_code == 409
+
+
+def test_a_result_stored_without_its_etag_fields_is_still_served(client, seed_id, redis_conn):
+    """A result cached in the earlier layout (the bare extraction, no ETag fields) is parsed instead."""
+    expected = client.get(f"/v1/articles/{seed_id}/claims").get_json()
+    legacy = {name: expected[name] for name in ("language", "extractor_version", "claims")}
+    redis_conn.set(result_key(seed_id), json.dumps(legacy))
+    redis_conn.hdel(article_key(seed_id), "etag", "claims_span", "claims_total")
+    response = client.get(f"/v1/articles/{seed_id}/claims")
+    assert response.status_code == 200 and response.get_json() == expected
+    assert response.get_etag()[0]
+    assert client.get(f"/v1/articles/{seed_id}").get_json()["claims"] == expected["claims"]

@@ -446,3 +446,30 @@ def test_waits_in_extract_do_not_starve_the_probes_and_the_cached_reads(start_ap
             redis_conn.delete(article_key(article_id))
             redis_conn.publish(channel, "failed")
         assert {read_response(sock)[0] for sock in socks} == {404}
+
+
+def test_the_cached_reads_of_a_done_article_keep_to_its_owners(client, keys, work_off):
+    """The one-round-trip reads (stored claims, 304 by ETag, a repeated POST) check ownership too."""
+    (alice_key, alice), (bob_key, bob) = keys.create("alice"), keys.create("bob")
+    article_id = submit(client, alice, **SECRET_FIELDS)["id"]
+    work_off()
+    path = f"/v1/articles/{article_id}"
+    claims_etag = client.get(f"{path}/claims", headers=bearer(alice)).get_etag()[0]
+    article_etag = client.get(path, headers=bearer(alice)).get_etag()[0]
+    for url, etag in ((f"{path}/claims", claims_etag), (path, article_etag)):
+        assert client.get(url, headers=bearer(bob)).status_code == 404
+        assert client.get(url, headers={**bearer(bob), "If-None-Match": f'"{etag}"'}).status_code == 404
+
+    again = submit(client, alice)
+    assert again["status"] == "done" and shown(again) == SECRET_FIELDS
+    bobs = submit(client, bob)
+    assert bobs["status"] == "done" and shown(bobs) == dict.fromkeys(SECRET_FIELDS)
+    assert "insider" not in json.dumps(bobs) and bobs["claims"] == again["claims"]
+    assert client.get(path, headers=bearer(bob)).get_etag()[0] != article_etag
+
+    keys.revoke(alice_key.id)
+    keys.revoke(bob_key.id)
+    assert keys.open_access()
+    for url, etag in ((f"{path}/claims", claims_etag), (path, article_etag)):
+        assert client.get(url).status_code == 404
+        assert client.get(url, headers={"If-None-Match": f'"{etag}"'}).status_code == 404

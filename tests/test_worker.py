@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
 import os
 import signal
 import subprocess
@@ -22,6 +23,7 @@ from support.fixtures_api import SHORT_TEXT
 from support.seeds import SEED_TEXT
 from support.waiting import poll
 from workers.pipeline import get_extractor
+from workers.worker import prepare_pipeline
 
 LONG_TEXT = "\n\n".join([SEED_TEXT] * 25)  # a few seconds of extraction: time to kill its worker
 STALE_WORKER_REASON = "The worker running the extraction stopped responding."  # workers.jobs
@@ -164,3 +166,12 @@ def test_an_extraction_past_the_memory_bound_fails_and_the_same_worker_goes_on(c
     poll(lambda: store.get(short).status == "done", timeout=60, what="the next extraction")
     assert worker.poll() is None, "the worker lives on"
     assert [w.pid for w in Worker.all(queue=queue)] == [worker.pid], "one worker did both"
+
+
+def test_the_pipeline_is_warm_and_frozen_before_the_first_fork(config, work_off):
+    """Work-horses inherit a warmed-up pipeline whose objects the collector leaves alone (no copy-on-write)."""
+    work_off()
+    assert gc.get_freeze_count() > 0
+    frozen = gc.get_freeze_count()
+    prepare_pipeline()
+    assert gc.get_freeze_count() == frozen, "warmed up and frozen once"

@@ -25,6 +25,7 @@ from rq.job import Job
 from rq.timeouts import JobTimeoutException
 from rq.utils import now
 
+from service import claims_document
 from service.config import Config
 from service.problems import EXTRACTION_FAILED, problem_body
 from service.store import ArticleStore, connect
@@ -60,7 +61,7 @@ def extract_article(article_id: str) -> None:
         log.exception("article %s: extraction failed", article_id)
         problem = _problem(500, f"The extractor raised {_describe(exc)}")
     else:
-        store.finish(article_id, job_id, extraction)
+        store.finish(article_id, job_id, claims_document.build(article_id, extraction))
         return
     store.fail(article_id, job_id, problem, permanent=True)
 

@@ -1,4 +1,9 @@
-"""/v1/articles: submit an article, read its status and claims, delete it."""
+"""/v1/articles: submit an article, read its status and claims, delete it.
+
+Reads of a done article carry a strong ETag and answer ``If-None-Match`` with 304. The
+unfiltered claims of an article whose claims fit one page are the stored claims document,
+served as stored after one Redis round trip (and a 304 without reading the document).
+"""
 
 from __future__ import annotations
 
@@ -9,21 +14,23 @@ import json
 import re
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request, url_for
+from flask import Blueprint, Response, request, url_for
 from marshmallow import ValidationError
 
 from service.access import caller
+from service.claims_document import dumps, entity_tag, render_page, with_claims
 from service.context import services
 from service.problems import ARTICLE_NOT_DONE, ProblemError
 from service.representations import ARTICLES_PATH, article_path, article_view
-from service.schemas import ClaimsQuerySchema
-from service.store import DONE, PENDING, Article, Submission
+from service.schemas import DEFAULT_PAGE_SIZE, ClaimsQuerySchema
+from service.store import DONE, PENDING, Article, StoredResult, Submission
 from service.submission import submit_article
 
 bp = Blueprint("articles", __name__, url_prefix=ARTICLES_PATH)
 
 ARTICLE_ID = re.compile(r"[0-9a-f]{32}")
 POLL_AFTER_SECONDS = "1"
+JSON_MEDIA_TYPE = "application/json"
 
 
 @bp.post("")
@@ -34,7 +41,8 @@ def create() -> Response:
 @bp.get("/<article_id>")
 def show(article_id: str) -> Response:
     article, result = article_and_result(article_id)
-    return jsonify(article_view(article, result))
+    body = article_body(article, result)
+    return _json(body, entity_tag(body))
 
 
 @bp.delete("/<article_id>")
@@ -46,10 +54,15 @@ def delete(article_id: str) -> Response:
 
 @bp.get("/<article_id>/claims")
 def claims(article_id: str) -> Response:
+    if not request.args and ARTICLE_ID.fullmatch(article_id):
+        stored = _stored_claims(article_id)
+        if stored is not None:
+            return stored
     query = ClaimsQuerySchema().load(request.args.to_dict())
-    article, result = article_and_result(article_id)
-    if result is None:
+    article, stored_result = article_and_result(article_id)
+    if stored_result is None:
         raise _not_done(article)
+    result = stored_result.document()
     digest = _filters_digest(article_id, query)
     start = _decode_cursor(query.get("cursor"), digest)
     matching = [(i, c) for i, c in enumerate(result["claims"]) if _matches(c, query)]
@@ -60,23 +73,64 @@ def claims(article_id: str) -> Response:
     if next_cursor:
         params = {k: v for k, v in request.args.items() if k != "cursor"}
         next_link = url_for("articles.claims", article_id=article_id, cursor=next_cursor, **params)
-    return jsonify(
-        {
-            "article_id": article_id,
-            "extractor_version": result["extractor_version"],
-            "language": result["language"],
-            "total": len(matching),
-            "claims": [c for _, c in page],
-            "next_cursor": next_cursor,
-            "links": {"article": article_path(article_id), "next": next_link},
-        }
+    body, _ = render_page(
+        article_id,
+        result["extractor_version"],
+        result["language"],
+        len(matching),
+        dumps([c for _, c in page]),
+        next_cursor,
+        next_link,
     )
+    return _json(body, entity_tag(body))
+
+
+def _stored_claims(article_id: str) -> Response | None:
+    """The stored claims document of a done article when it is one page; None otherwise.
+
+    With ``If-None-Match``, its ETag is read first, and a match answers 304 without the document.
+    """
+    store, owner = services().store, caller().owner
+    if request.if_none_match:
+        tagged = store.done_result(article_id, owner, with_body=False)
+        if tagged is None or tagged.etag is None or (tagged.total or 0) > DEFAULT_PAGE_SIZE:
+            return None
+        if request.if_none_match.contains_weak(tagged.etag):
+            return _not_modified(tagged.etag)
+    result = store.done_result(article_id, owner, with_body=True)
+    if result is None or result.etag is None or (result.total or 0) > DEFAULT_PAGE_SIZE:
+        return None
+    return _json(result.body, result.etag)
+
+
+def article_body(article: Article, result: StoredResult | None) -> bytes:
+    """The JSON of an article: :func:`article_view`, and the stored claims when done."""
+    view = article_view(article)
+    if article.status == DONE and result is not None:
+        return with_claims(view, result.claims_json())
+    return dumps(view)
+
+
+def _json(body: bytes, etag: str | None = None) -> Response:
+    """A JSON response; with ``etag``, a 304 instead when the request's If-None-Match has it."""
+    if etag is not None and request.if_none_match.contains_weak(etag):
+        return _not_modified(etag)
+    response = Response(body, mimetype=JSON_MEDIA_TYPE)
+    if etag is not None:
+        response.set_etag(etag)
+    return response
+
+
+def _not_modified(etag: str) -> Response:
+    response = Response(status=304)
+    response.set_etag(etag)
+    return response
 
 
 def submission_response(submission: Submission) -> Response:
     """202 with Location while the extraction is pending; 200 with the article when settled."""
     article = submission.article
-    response = jsonify(article_view(article, submission.result))
+    response = Response(article_body(article, submission.result), mimetype=JSON_MEDIA_TYPE)
     if article.status in PENDING:
         response.status_code = 202
         response.headers["Location"] = article_path(article.id)
@@ -85,11 +139,12 @@ def submission_response(submission: Submission) -> Response:
     return response
 
 
-def article_and_result(article_id: str) -> tuple[Article, dict[str, Any] | None]:
-    """The article, with its extraction when done; 404 when unknown, expired or another key's."""
-    store = services().store
-    article = store.get(article_id, caller().owner) if ARTICLE_ID.fullmatch(article_id) else None
-    result = store.get_result(article_id) if article and article.status == DONE else None
+def article_and_result(article_id: str) -> tuple[Article, StoredResult | None]:
+    """The article as the caller submitted it, with its claims document when done; 404 when
+    unknown, expired or only others'."""
+    article, result = None, None
+    if ARTICLE_ID.fullmatch(article_id):
+        article, result = services().store.get_with_result(article_id, caller().owner)
     if article is None or (article.status == DONE and result is None):
         raise _not_found(article_id)
     return article, result

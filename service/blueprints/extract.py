@@ -25,7 +25,7 @@ def extract() -> Response:
         settled = ext.store.wait_until_settled(article.id, ext.config.extract_wait, caller().owner)
         if settled is None:
             raise ProblemError(404, detail=f"The article {article.id!r} was deleted while extracting.")
-        result = ext.store.get_result(article.id) if settled.status == DONE else None
+        result = ext.store.get_with_result(article.id, caller().owner)[1] if settled.status == DONE else None
         submission = Submission(article=settled, result=result)
         article = settled
     if article.status == FAILED:

@@ -1,0 +1,60 @@
+"""The claims document: the JSON body of ``GET /v1/articles/{id}/claims``.
+
+The worker renders it once, unfiltered and unpaginated, when an extraction is done, and
+the store keeps those bytes with a strong entity tag (a digest of them) and the position of the
+claims array inside them. An unfiltered read of an article whose claims fit one page is
+then answered with the stored bytes as they are, and an article's own representation
+splices the stored claims array in, so that no request parses or re-serialises the claims.
+Filtered and paginated reads render a page with the same function, from the parsed claims.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from service.representations import article_path
+from service.store import StoredResult
+
+CLAIMS_KEY = b',"claims":'
+
+
+def dumps(value: Any) -> bytes:
+    """Compact JSON, as every body of the API is written."""
+    return json.dumps(value, separators=(",", ":")).encode()
+
+
+def entity_tag(body: bytes) -> str:
+    """A strong entity tag (unquoted): a digest of the exact bytes served."""
+    return hashlib.sha256(body).hexdigest()[:32]
+
+
+def render_page(
+    article_id: str,
+    extractor_version: str,
+    language: str,
+    total: int,
+    claims_json: bytes,
+    next_cursor: str | None = None,
+    next_link: str | None = None,
+) -> tuple[bytes, tuple[int, int]]:
+    """A page of claims (``claims_json`` is their JSON array) and where that array is in it."""
+    head = dumps({"article_id": article_id, "extractor_version": extractor_version, "language": language,
+                  "total": total})[:-1] + CLAIMS_KEY
+    links = {"article": article_path(article_id), "next": next_link}
+    tail = b"," + dumps({"next_cursor": next_cursor, "links": links})[1:]
+    return head + claims_json + tail, (len(head), len(head) + len(claims_json))
+
+
+def build(article_id: str, extraction: dict[str, Any]) -> StoredResult:
+    """The document to store for a finished extraction (a JSON-ready ``ExtractionSchema`` dump)."""
+    claims = extraction["claims"]
+    body, span = render_page(article_id, extraction["extractor_version"], extraction["language"], len(claims),
+                             dumps(claims))
+    return StoredResult(body, entity_tag(body), span, len(claims))
+
+
+def with_claims(view: dict[str, Any], claims_json: bytes) -> bytes:
+    """The JSON of ``view`` with a last member ``claims`` whose JSON is given as it is."""
+    return dumps(view)[:-1] + CLAIMS_KEY + claims_json + b"}"
