@@ -13,12 +13,16 @@ from dataclasses import dataclass
 
 from flask import Flask, g, request
 
+from service.blueprints.metrics import METRICS_ENDPOINT
+from service.blueprints.pages import OPEN_ENDPOINTS as PAGE_ENDPOINTS
+from service.blueprints.pages import VIEW_ENDPOINT
 from service.context import services
+from service.view_links import signed_view_key
 from service.problems import UNAUTHORIZED, ProblemError
 
 OPEN_ENDPOINTS = frozenset(
     {"health.healthz", "health.readyz", "docs.openapi_yaml", "docs.problem_type", "swagger_ui_index"}
-)
+) | PAGE_ENDPOINTS | {METRICS_ENDPOINT}
 OPEN_BLUEPRINTS = frozenset({"swagger_ui"})
 REALM = "claimwire"
 _BEARER = re.compile(r"Bearer +([\x21-\x7e]{1,512})", re.IGNORECASE)
@@ -60,6 +64,9 @@ def _identify_caller() -> None:
         g.caller = Caller(None, address)
         return
     keys = services().keys
+    if request.endpoint == VIEW_ENDPOINT:  # a signed link stands in for the key it was made for
+        g.caller = Caller(signed_view_key(keys.any()), address)
+        return
     if not keys.any():
         g.caller = Caller(None, address)
         return

@@ -6,6 +6,7 @@ so the README's configuration table and the code cannot drift apart.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,8 @@ DEFAULT_RATE_LIMIT = "600/minute"
 REDIS_CHECK_MODES: tuple[str, ...] = ("warn", "refuse", "off")
 # The private Redis of ``claimwire serve`` lives in this folder of CLAIMWIRE_DATA_DIR.
 EMBEDDED_REDIS_DIR = "redis"
+# Who may read /metrics without the metrics token: loopback callers only, by default.
+DEFAULT_METRICS_ALLOW = "127.0.0.0/8,::1/128"
 
 
 def _int(name: str, default: int) -> int:
@@ -41,6 +44,14 @@ def _rate_limit(value: str) -> str | None:
     return None if value.lower() in ("", "off") else value
 
 
+def _networks(value: str) -> tuple[str, ...]:
+    """Comma-separated networks (CIDR); each is checked here so a typo fails at start-up."""
+    networks = tuple(n.strip() for n in value.split(",") if n.strip())
+    for network in networks:
+        ipaddress.ip_network(network, strict=False)
+    return networks
+
+
 @dataclass(frozen=True, slots=True)
 class Config:
     """Settings shared by the API, the workers and the CLI."""
@@ -62,6 +73,10 @@ class Config:
     max_queue_depth: int
     rate_limit: str | None
     redis_check: str
+    view_link_ttl: int
+    view_secret: str | None
+    metrics_allow: tuple[str, ...]
+    metrics_token: str | None
 
     @property
     def embedded_redis_dir(self) -> Path:
@@ -88,4 +103,8 @@ class Config:
             max_queue_depth=_int("CLAIMWIRE_MAX_QUEUE_DEPTH", 10_000),
             rate_limit=_rate_limit(os.environ.get("CLAIMWIRE_RATE_LIMIT", DEFAULT_RATE_LIMIT)),
             redis_check=_choice("CLAIMWIRE_REDIS_CHECK", REDIS_CHECK_MODES),
+            view_link_ttl=_int("CLAIMWIRE_VIEW_LINK_TTL", 3600),
+            view_secret=os.environ.get("CLAIMWIRE_VIEW_SECRET") or None,
+            metrics_allow=_networks(os.environ.get("CLAIMWIRE_METRICS_ALLOW", DEFAULT_METRICS_ALLOW)),
+            metrics_token=os.environ.get("CLAIMWIRE_METRICS_TOKEN") or None,
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from service.store import DONE, FAILED, Article
+from service.view_links import view_link
 
 ARTICLES_PATH = "/v1/articles"
 
@@ -36,7 +37,7 @@ def article_view(article: Article, result: dict[str, Any] | None = None) -> dict
         "publisher": article.publisher,
         "published_at": article.published_at,
         "metadata": article.metadata,
-        "links": {"self": article_path(article.id), "claims": claims_path(article.id)},
+        "links": {"self": article_path(article.id), "claims": claims_path(article.id), "view": view_link(article.id)},
     }
     if article.status == DONE and result is not None:
         view["claims"] = result["claims"]

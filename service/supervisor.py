@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 from service.config import Config
 from service.embedded_redis import EmbeddedRedis
+from service.metrics_dir import private_multiproc_dir
 
 log = logging.getLogger("claimwire.serve")
 
@@ -135,6 +136,11 @@ def _kill_group(pgid: int, sig: signal.Signals) -> None:
 
 def serve(config: Config, host: str, port: int, workers: int) -> int:
     """Run the whole service; returns when stopped (0) or when it gave up (1)."""
+    with private_multiproc_dir():
+        return _serve(config, host, port, workers)
+
+
+def _serve(config: Config, host: str, port: int, workers: int) -> int:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     children = [Child(f"worker-{i + 1}", cli_command("worker")) for i in range(workers)]
     children.append(Child("api", cli_command("api", "--host", host, "--port", str(port))))

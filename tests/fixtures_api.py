@@ -62,6 +62,10 @@ def config_env(config: Config) -> dict[str, str]:
         CLAIMWIRE_MAX_QUEUE_DEPTH=str(config.max_queue_depth),
         CLAIMWIRE_RATE_LIMIT=config.rate_limit or "off",
         CLAIMWIRE_REDIS_CHECK=config.redis_check,
+        CLAIMWIRE_VIEW_LINK_TTL=str(config.view_link_ttl),
+        CLAIMWIRE_VIEW_SECRET=config.view_secret or "",
+        CLAIMWIRE_METRICS_ALLOW=",".join(config.metrics_allow),
+        CLAIMWIRE_METRICS_TOKEN=config.metrics_token or "",
         PYTHONUNBUFFERED="1",
     )
     return env

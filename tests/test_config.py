@@ -29,6 +29,10 @@ UNUSUAL = Config(
     max_queue_depth=5,
     rate_limit="5/second",
     redis_check="refuse",
+    view_link_ttl=120,
+    view_secret="a-view-secret",
+    metrics_allow=("10.0.0.0/8", "::1/128"),
+    metrics_token="a-metrics-token",
 )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from types import TracebackType
 from typing import Any
 
@@ -22,6 +23,7 @@ from rq.exceptions import AbandonedJobError
 from rq.job import Job
 from rq.timeouts import JobTimeoutException
 
+from service import metrics
 from service.config import Config
 from service.problems import EXTRACTION_FAILED, problem_body
 from service.store import ArticleStore, connect
@@ -42,7 +44,11 @@ def extract_article(article_id: str) -> None:
     article = store.start(article_id, job_id)
     if article is None:
         log.info("article %s: deleted or taken over by another job, nothing to do", article_id)
+        metrics.observe_job("skipped")
         return
+    words = len(article.text.split())
+    log.info("article %s: extraction started (attempt %d, %d words)", article_id, article.attempts, words)
+    started = time.perf_counter()
     try:
         extraction = dump_extraction(get_extractor().extract(article.text, article.published_datetime))
     except TRANSIENT_ERRORS:
@@ -50,8 +56,13 @@ def extract_article(article_id: str) -> None:
     except Exception as exc:  # a failure of the pipeline on this text: retrying cannot help
         log.exception("article %s: extraction failed", article_id)
         store.fail(article_id, job_id, _problem(500, f"The extractor raised {_describe(exc)}"))
+        metrics.observe_job("failed")
         return
+    seconds = time.perf_counter() - started
     store.finish(article_id, job_id, extraction)
+    metrics.observe_extraction(seconds, words)
+    metrics.observe_job("done")
+    log.info("article %s: done in %.2f s, %d claims", article_id, seconds, len(extraction["claims"]))
 
 
 def record_failure(
@@ -68,6 +79,8 @@ def record_failure(
         reason = "The extraction took longer than the job timeout."
     else:
         reason = f"The extraction hit a transient error: {_describe(exc_value)}"
+    if isinstance(exc_value, RedisError):
+        metrics.observe_redis_error("worker")
     _settle_after_failure(job, connection, reason)
 
 
@@ -84,9 +97,11 @@ def _settle_after_failure(job: Job, connection: Redis, reason: str) -> None:
     if job.should_retry:
         log.warning("article %s: %s Retrying (%s left).", article_id, reason, job.retries_left)
         store.requeue(article_id, job.id)
+        metrics.observe_job("retried")
     else:
         log.error("article %s: %s Giving up.", article_id, reason)
         store.fail(article_id, job.id, _problem(503, reason))
+        metrics.observe_job("failed")
 
 
 def _store(connection: Redis | None) -> ArticleStore:

@@ -22,8 +22,10 @@ from rq.executions import Execution
 from rq.job import Job
 from rq.registry import StartedJobRegistry
 
+from service import metrics
 from service.config import Config
-from service.queueing import ExtractionJobs
+from service.logs import ensure_json_logging, log_context
+from service.queueing import REQUEST_ID_META, ExtractionJobs
 from service.store import connect
 from workers.jobs import record_horse_death
 from workers.liveness import Liveness, release_dead_scheduler_locks
@@ -70,6 +72,12 @@ class ExtractionWorker(Worker):
         forget_expired_executions(job)
         super().handle_job_success(job, queue, started_job_registry, execution)
 
+    def execute_job(self, job: Job, queue: Queue) -> None:
+        """RQ's execution, with the job's request id and article id on every log line about it
+        (the work-horse forked inside inherits them)."""
+        with log_context(job.meta.get(REQUEST_ID_META), job.args[0] if job.args else None):
+            super().execute_job(job, queue)
+
     def get_heartbeat_ttl(self, job: Job, working_time: float = 0.0) -> int:
         interval = self.job_monitoring_interval
         if job.timeout and job.timeout > 0:
@@ -96,6 +104,8 @@ def run_worker(config: Config, burst: bool = False, name: str | None = None) -> 
 
     With ``burst`` it works off the queue and the due retries, then returns.
     """
+    ensure_json_logging()
+    metrics.mark_worker_process()
     get_extractor()
     redis = connect(config.redis_url)
     worker = ExtractionWorker(

@@ -13,7 +13,9 @@ from flask import Blueprint, Response, jsonify, request, url_for
 from marshmallow import ValidationError
 
 from service.access import caller
+from service.blueprints.pages import article_page, claims_jsonld
 from service.context import services
+from service.negotiation import HTML, JSON, JSONLD, preferred
 from service.problems import ARTICLE_NOT_DONE, ProblemError
 from service.representations import ARTICLES_PATH, article_path, article_view
 from service.schemas import ClaimsQuerySchema
@@ -34,6 +36,13 @@ def create() -> Response:
 @bp.get("/<article_id>")
 def show(article_id: str) -> Response:
     article, result = article_and_result(article_id)
+    wanted = preferred(JSON, JSONLD, HTML)
+    if wanted == HTML:
+        return article_page(article, result)
+    if wanted == JSONLD:
+        if result is None:
+            raise _not_done(article)
+        return claims_jsonld(article, result["claims"])
     return jsonify(article_view(article, result))
 
 
@@ -60,6 +69,11 @@ def claims(article_id: str) -> Response:
     if next_cursor:
         params = {k: v for k, v in request.args.items() if k != "cursor"}
         next_link = url_for("articles.claims", article_id=article_id, cursor=next_cursor, **params)
+    if preferred(JSON, JSONLD) == JSONLD:
+        response = claims_jsonld(article, [c for _, c in page])
+        if next_link:
+            response.headers["Link"] = f'<{next_link}>; rel="next"'
+        return response
     return jsonify(
         {
             "article_id": article_id,
@@ -71,6 +85,13 @@ def claims(article_id: str) -> Response:
             "links": {"article": article_path(article_id), "next": next_link},
         }
     )
+
+
+@bp.after_request
+def _vary_on_accept(response: Response) -> Response:
+    """The article and its claims come as JSON, JSON-LD or a page, by ``Accept``."""
+    response.vary.add("Accept")
+    return response
 
 
 def submission_response(submission: Submission) -> Response:
