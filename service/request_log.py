@@ -22,6 +22,7 @@ from service.logs import article_id_var, request_id_var
 REQUEST_ID_HEADER = "X-Request-ID"
 REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
 UNMATCHED_ROUTE = "(unmatched)"
+_RULE_VARIABLE = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
 
 log = logging.getLogger("claimwire.request")
 
@@ -38,6 +39,11 @@ def current_request_id() -> str | None:
     return request_id_var.get()
 
 
+def route_template(rule: str) -> str:
+    """A Flask rule in the spec's spelling: ``/v1/articles/<article_id>`` -> ``/v1/articles/{article_id}``."""
+    return _RULE_VARIABLE.sub(r"{\1}", rule)
+
+
 def _start() -> None:
     given = request.headers.get(REQUEST_ID_HEADER, "")
     g.request_id = given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
@@ -51,7 +57,7 @@ def _finish(response: Response) -> Response:
         return response
     response.headers[REQUEST_ID_HEADER] = request_id
     seconds = time.perf_counter() - g.request_started
-    route = request.url_rule.rule if request.url_rule is not None else UNMATCHED_ROUTE
+    route = route_template(request.url_rule.rule) if request.url_rule is not None else UNMATCHED_ROUTE
     metrics.observe_request(request.method, route, response.status_code, seconds)
     log.info(
         "%s %s %d",

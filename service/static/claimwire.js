@@ -81,3 +81,5 @@ function setUpSubmission() {
 }
 
 document.addEventListener("DOMContentLoaded", () => { setUpFilters(); setUpJumps(); setUpSubmission(); });
+// Lets a test (and a curious reader of the DOM) see that the page's own script ran.
+document.documentElement.dataset.script = "ready";
