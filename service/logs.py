@@ -49,7 +49,9 @@ class JsonFormatter(logging.Formatter):
             value = getattr(record, name, None)
             if value:
                 entry[name] = value
-        entry.update({k: v for k, v in vars(record).items() if k not in _RECORD_ATTRIBUTES and k not in entry})
+        entry.update(
+            {k: v for k, v in vars(record).items() if k not in _RECORD_ATTRIBUTES and k not in entry and v is not None}
+        )
         if record.exc_info:
             entry["exc"] = redact(self.formatException(record.exc_info))
         return json.dumps(entry, ensure_ascii=False, default=str)
