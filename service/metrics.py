@@ -24,6 +24,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 from prometheus_client.registry import Collector
 from redis import Redis
+from redis.exceptions import RedisError
 from rq import Queue
 from rq.utils import utcparse
 
@@ -106,6 +107,22 @@ class QueueCollector(Collector):
         self.queue = queue
 
     def collect(self) -> Iterable[GaugeMetricFamily]:
+        try:
+            depth, scheduled, oldest = self._read()
+        except RedisError:
+            observe_redis_error("api")
+            yield GaugeMetricFamily("claimwire_redis_up", "Whether Redis answered this scrape.", value=0)
+            return
+        yield GaugeMetricFamily("claimwire_redis_up", "Whether Redis answered this scrape.", value=1)
+        yield GaugeMetricFamily("claimwire_queue_depth", "Extraction jobs waiting for a worker.", value=depth)
+        yield GaugeMetricFamily("claimwire_queue_scheduled", "Jobs waiting for a retry.", value=scheduled)
+        yield GaugeMetricFamily(
+            "claimwire_queue_oldest_age_seconds",
+            "Seconds the oldest job waiting for a worker has waited (0 when none waits).",
+            value=oldest,
+        )
+
+    def _read(self) -> tuple[int, int, float]:
         redis: Redis = self.queue.connection
         job_ids = redis.lrange(self.queue.key, 0, OLDEST_SCAN - 1)
         with redis.pipeline(transaction=False) as pipe:
@@ -116,13 +133,7 @@ class QueueCollector(Collector):
             depth, scheduled, *enqueued = pipe.execute()
         now = datetime.now(timezone.utc)
         ages = [(now - utcparse(raw.decode())).total_seconds() for raw in enqueued if raw]
-        yield GaugeMetricFamily("claimwire_queue_depth", "Extraction jobs waiting for a worker.", value=depth)
-        yield GaugeMetricFamily("claimwire_queue_scheduled", "Jobs waiting for a retry.", value=scheduled)
-        yield GaugeMetricFamily(
-            "claimwire_queue_oldest_age_seconds",
-            "Seconds the oldest job waiting for a worker has waited (0 when none waits).",
-            value=max(ages, default=0.0),
-        )
+        return depth, scheduled, max(ages, default=0.0)
 
 
 def exposition(queue: Queue) -> bytes:
