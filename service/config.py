@@ -77,6 +77,7 @@ class Config:
     view_secret: str | None
     metrics_allow: tuple[str, ...]
     metrics_token: str | None
+    metrics_dir: str | None
 
     @property
     def embedded_redis_dir(self) -> Path:
@@ -107,4 +108,5 @@ class Config:
             view_secret=os.environ.get("CLAIMWIRE_VIEW_SECRET") or None,
             metrics_allow=_networks(os.environ.get("CLAIMWIRE_METRICS_ALLOW", DEFAULT_METRICS_ALLOW)),
             metrics_token=os.environ.get("CLAIMWIRE_METRICS_TOKEN") or None,
+            metrics_dir=os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None,
         )

@@ -15,6 +15,8 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import os
+import re
+import socket
 from collections.abc import Iterable
 from datetime import datetime, timezone
 
@@ -40,10 +42,16 @@ WORDS_PER_SECOND_BUCKETS = (50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000)
 _worker_pid: int | None = None
 
 
+_HOST = re.sub(r"[^A-Za-z0-9.-]", "-", socket.gethostname())
+
+
 def _process_identifier() -> str:
-    """This process's file suffix: its pid, or for an RQ work-horse, its worker's pid plus ``h``."""
+    """This process's file suffix: host and pid, or for an RQ work-horse, its worker's pid plus ``h``.
+
+    The host name keeps apart containers that share the directory (their pids can be equal).
+    """
     pid = os.getpid()
-    return f"{_worker_pid}h" if _worker_pid is not None and pid != _worker_pid else str(pid)
+    return f"{_HOST}-{_worker_pid}h" if _worker_pid is not None and pid != _worker_pid else f"{_HOST}-{pid}"
 
 
 if os.environ.get(MULTIPROC_ENV):

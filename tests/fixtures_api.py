@@ -66,6 +66,7 @@ def config_env(config: Config) -> dict[str, str]:
         CLAIMWIRE_VIEW_SECRET=config.view_secret or "",
         CLAIMWIRE_METRICS_ALLOW=",".join(config.metrics_allow),
         CLAIMWIRE_METRICS_TOKEN=config.metrics_token or "",
+        PROMETHEUS_MULTIPROC_DIR=config.metrics_dir or "",
         PYTHONUNBUFFERED="1",
     )
     return env

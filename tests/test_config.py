@@ -33,6 +33,7 @@ UNUSUAL = Config(
     view_secret="a-view-secret",
     metrics_allow=("10.0.0.0/8", "::1/128"),
     metrics_token="a-metrics-token",
+    metrics_dir="/tmp/claimwire-metrics",
 )
 
 

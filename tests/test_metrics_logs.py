@@ -39,14 +39,13 @@ def value(found: dict, name: str, **labels: str) -> float:
 
 
 @pytest.fixture
-def live(monkeypatch, tmp_path: Path, start_api, start_worker, redis_conn):
-    """2 gunicorn processes and 1 worker sharing a metrics directory; an API key."""
+def live(config, tmp_path: Path, start_api, redis_conn):
+    """2 gunicorn processes sharing a metrics directory (the worker's comes later); an API key."""
     metrics_dir = tmp_path / "metrics"
     metrics_dir.mkdir()
-    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(metrics_dir))
     _, token = ApiKeys(redis_conn).create("metrics-test")
-    url = start_api(api_processes=2)
-    return url, token, metrics_dir
+    url = start_api(api_processes=2, metrics_dir=str(metrics_dir))
+    return url, token, dataclasses.replace(config, metrics_dir=str(metrics_dir))
 
 
 def scrape(url: str) -> dict:
@@ -57,7 +56,8 @@ def scrape(url: str) -> dict:
 
 
 def test_metrics_count_the_traffic_of_every_process_and_logs_follow_the_request(live, start_worker, tmp_path):
-    url, token, metrics_dir = live
+    url, token, shared = live
+    metrics_dir = Path(shared.metrics_dir)
     auth = {"Authorization": f"Bearer {token}"}
     baseline = scrape(url)  # the fixture's readiness polls came before
     for _ in range(HEALTH_REQUESTS):
@@ -74,7 +74,7 @@ def test_metrics_count_the_traffic_of_every_process_and_logs_follow_the_request(
     assert value(queued, "claimwire_queue_depth") == 3
     assert value(queued, "claimwire_queue_oldest_age_seconds") > 0
 
-    start_worker()
+    start_worker(shared)
     wait_until(
         lambda: all(requests.get(f"{url}/v1/articles/{i}", headers=auth, timeout=10).json()["status"] == "done" for i in ids),
         DONE_TIMEOUT,
