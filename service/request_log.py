@@ -22,6 +22,7 @@ from service.logs import article_id_var, request_id_var
 REQUEST_ID_HEADER = "X-Request-ID"
 REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
 UNMATCHED_ROUTE = "(unmatched)"
+_ARTICLE_LOCATION = re.compile(r"^/v1/articles/([0-9a-f]{32})$")
 _RULE_VARIABLE = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
 
 log = logging.getLogger("claimwire.request")
@@ -59,6 +60,7 @@ def _finish(response: Response) -> Response:
     seconds = time.perf_counter() - g.request_started
     route = route_template(request.url_rule.rule) if request.url_rule is not None else UNMATCHED_ROUTE
     metrics.observe_request(request.method, route, response.status_code, seconds)
+    located = _ARTICLE_LOCATION.search(response.headers.get("Location") or response.headers.get("Content-Location") or "")
     log.info(
         "%s %s %d",
         request.method,
@@ -70,6 +72,8 @@ def _finish(response: Response) -> Response:
             "path": request.path,
             "status": response.status_code,
             "duration_ms": round(seconds * 1000, 1),
+            # A submission's article id is known once answered: one grep finds the POST too.
+            "article_id": article_id_var.get() or (located.group(1) if located else None),
         },
     )
     return response

@@ -100,7 +100,8 @@ def test_metrics_count_the_traffic_of_every_process_and_logs_follow_the_request(
     worker_lines = [json.loads(line) for line in worker_log.splitlines() if line.strip()]  # every line is JSON
     for n, article_id in enumerate(ids):
         rid = f"trace-{n}"
-        assert any(e.get("request_id") == rid and e.get("route") == "/v1/articles" for e in api_lines)
+        posted_line = [e for e in api_lines if e.get("request_id") == rid and e.get("route") == "/v1/articles"]
+        assert len(posted_line) == 1 and posted_line[0]["article_id"] == article_id and posted_line[0]["status"] == 202
         mine = [e for e in worker_lines if e.get("request_id") == rid]
         assert any(e["msg"].startswith(f"article {article_id}: done") for e in mine)
         assert all(e.get("article_id") == article_id for e in mine)

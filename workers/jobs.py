@@ -47,7 +47,7 @@ def extract_article(article_id: str) -> None:
         metrics.observe_job("skipped")
         return
     words = len(article.text.split())
-    log.info("article %s: extraction started (attempt %d, %d words)", article_id, article.attempts, words)
+    log.info("article %s: extraction started (%d words)", article_id, words)
     started = time.perf_counter()
     try:
         extraction = dump_extraction(get_extractor().extract(article.text, article.published_datetime))
