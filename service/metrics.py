@@ -20,18 +20,22 @@ import socket
 from collections.abc import Iterable
 from datetime import datetime, timezone
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, values
-from prometheus_client import REGISTRY as PROCESS_REGISTRY
-from prometheus_client.core import GaugeMetricFamily
-from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
-from prometheus_client.registry import Collector
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue
 from rq.utils import utcparse
 
-from service.metrics_dir import MULTIPROC_ENV
+from service.metrics_dir import MULTIPROC_ENV, forget_empty_setting
 
+forget_empty_setting()  # before prometheus_client is imported: it reads the variable once
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest, values  # noqa: E402
+from prometheus_client import REGISTRY as PROCESS_REGISTRY  # noqa: E402
+from prometheus_client.core import GaugeMetricFamily  # noqa: E402
+from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead  # noqa: E402
+from prometheus_client.registry import Collector  # noqa: E402
+
+CONTENT_TYPE = CONTENT_TYPE_LATEST
 # How many jobs at the head of the queue are looked at for the oldest (retries go to the front).
 OLDEST_SCAN = 100
 JOB_OUTCOMES = ("done", "failed", "retried", "skipped")

@@ -15,6 +15,13 @@ from contextlib import contextmanager
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
+def forget_empty_setting() -> None:
+    """An empty ``PROMETHEUS_MULTIPROC_DIR`` means unset, as for every setting; prometheus_client
+    would take it for the current directory."""
+    if MULTIPROC_ENV in os.environ and not os.environ[MULTIPROC_ENV]:
+        del os.environ[MULTIPROC_ENV]
+
+
 @contextmanager
 def private_multiproc_dir() -> Iterator[None]:
     """Give this process and its children a fresh metrics directory unless one is set."""

@@ -155,3 +155,16 @@ def test_log_lines_mask_credentials():
 
     record = logging.LogRecord("x", logging.INFO, "", 0, "connecting to %s", ("rediss://:pw@host:1/2",), None)
     assert "pw" not in JsonFormatter().format(record)
+
+
+def test_an_empty_metrics_directory_setting_means_unset(tmp_path):
+    """As for every setting; prometheus_client alone would write its files to the working directory."""
+    import subprocess
+    import sys
+
+    from fixtures_api import REPO
+
+    code = "from service import metrics; metrics.observe_job('done')"
+    env = {"PROMETHEUS_MULTIPROC_DIR": "", "PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"}
+    subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path, check=True, timeout=60)
+    assert list(tmp_path.iterdir()) == []

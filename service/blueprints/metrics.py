@@ -9,7 +9,6 @@ limited, so that a scraper's budget never competes with clients'.
 from __future__ import annotations
 
 from flask import Blueprint, Response, request
-from prometheus_client import CONTENT_TYPE_LATEST
 
 from service import metrics
 from service.context import services
@@ -34,6 +33,6 @@ def scrape() -> Response:
     if not allowed:
         raise ProblemError(403, METRICS_FORBIDDEN, "This caller may not read the metrics.")
     response = Response(metrics.exposition(services().jobs.queue), mimetype=None)
-    response.headers["Content-Type"] = CONTENT_TYPE_LATEST
+    response.headers["Content-Type"] = metrics.CONTENT_TYPE
     response.headers["Cache-Control"] = "no-store"
     return response
