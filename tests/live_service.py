@@ -49,7 +49,7 @@ def poll(
 ) -> Any:
     """Call ``fetch`` until ``done(result)``; fail after ``timeout`` s or as soon as ``process`` exits.
 
-    A connection refused while a server is starting counts as not done yet.
+    A connection refused, or a read timing out, while a server is starting counts as not done yet.
     """
     deadline = time.monotonic() + timeout
     last: Any = None
@@ -58,7 +58,7 @@ def poll(
             raise AssertionError(f"the process exited ({process.returncode}) before {what}:\n{log_tail(log) if log else ''}")
         try:
             last = fetch()
-        except requests.ConnectionError as exc:
+        except (requests.ConnectionError, requests.Timeout) as exc:
             last = exc
         else:
             if done(last):
