@@ -168,3 +168,14 @@ def test_an_empty_metrics_directory_setting_means_unset(tmp_path):
     env = {"PROMETHEUS_MULTIPROC_DIR": "", "PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"}
     subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path, check=True, timeout=60)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_spec_states_the_request_id_pattern_the_code_applies():
+    import yaml
+
+    from openapi_check import SPEC_PATH
+    from service.request_log import REQUEST_ID
+
+    components = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))["components"]
+    for where in (components["parameters"]["RequestId"], components["headers"]["RequestId"]):
+        assert where["schema"]["pattern"] == f"^{REQUEST_ID.pattern}$"
