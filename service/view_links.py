@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from flask import current_app
+from flask import current_app, request
 from redis import Redis
 
 from service.keys import KEYS_HASH
@@ -95,8 +95,6 @@ def view_link(article_id: str) -> str:
 
 def signed_view_key(keys_exist: bool) -> str | None:
     """The API key id the current request's signed link grants; 403 unless it is valid."""
-    from flask import request
-
     links: ViewLinks = current_app.extensions[EXTENSION]
     return links.verify((request.view_args or {}).get("article_id", ""), request.args.to_dict(), keys_exist)
 
