@@ -59,7 +59,9 @@ def _marks(claims: list[dict[str, Any]], length: int) -> list[_Mark]:
 
     for claim in claims:
         cid, content = claim["id"], claim["content"]
-        add(content["start"], content["end"], "content", cid, CONTENT_CLASS.get(claim["type"], ""), claim_anchor(cid))
+        # A quote split by its attribution: only its parts are coloured, not the words between them.
+        css = CONTENT_CLASS.get(claim["type"], "") + (" split" if content.get("parts") else "")
+        add(content["start"], content["end"], "content", cid, css, claim_anchor(cid))
         for start, end in content.get("parts") or []:
             add(start, end, "part", cid)
         for role in ("claimant", "cue"):

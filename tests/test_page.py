@@ -41,6 +41,7 @@ def test_marked_up_text_is_the_escaped_article_with_nested_spans():
     assert dom.content_counts == {"c1": 1, "c2": 1}
     assert "<b>" not in html and "&lt;b&gt;Ann&lt;/b&gt;" in html
     assert html.count('class="claimant"') == 1 and 'data-claims="c1 c2"' in html  # one shared claimant
+    assert 'class="content reported split"' in html and html.count('class="part"') == 2
 
 
 def test_a_span_crossing_another_is_split_and_still_reads_as_its_text():
