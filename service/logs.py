@@ -54,7 +54,8 @@ class JsonFormatter(logging.Formatter):
         )
         if record.exc_info:
             entry["exc"] = redact(self.formatException(record.exc_info))
-        return json.dumps(entry, ensure_ascii=False, default=str)
+        # ASCII only: a request path can hold U+2028 or U+0085, which some readers take for line ends.
+        return json.dumps(entry, ensure_ascii=True, default=str)
 
 
 class ContextFilter(logging.Filter):

@@ -157,6 +157,14 @@ def test_log_lines_mask_credentials():
     assert "pw" not in JsonFormatter().format(record)
 
 
+def test_a_log_entry_is_one_line_whatever_the_request_path_holds():
+    import logging
+
+    record = logging.LogRecord("x", logging.INFO, "", 0, "GET %s", ("/a\u2028b\x85c\nd\re\x1cf",), None)
+    line = JsonFormatter().format(record)
+    assert line.splitlines() == [line] and json.loads(line)["msg"] == "GET /a\u2028b\x85c\nd\re\x1cf"
+
+
 def test_an_empty_metrics_directory_setting_means_unset(tmp_path):
     """As for every setting; prometheus_client alone would write its files to the working directory."""
     import subprocess
