@@ -65,7 +65,7 @@ class ViewLinks:
         query = urlencode({"key": key, "expires": expires, "signature": self._sign(article_id, key, expires)})
         return f"{view_path(article_id)}?{query}"
 
-    def verify(self, article_id: str, args: dict[str, str], keys_exist: bool) -> str | None:
+    def verify(self, article_id: str, args: dict[str, str], keys_required: bool) -> str | None:
         """The API key id a link grants (None when the API is open); 403 when it grants nothing."""
         key, expires, signature = args.get("key", ""), args.get("expires", ""), args.get("signature", "")
         if not (_KEY_ID.fullmatch(key) and expires.isdigit() and len(expires) <= 12 and _SIGNATURE.fullmatch(signature)):
@@ -74,7 +74,7 @@ class ViewLinks:
             raise _invalid("The link's signature does not match.")
         if int(expires) < time.time():
             raise _invalid("The link has expired.")
-        if not keys_exist:
+        if not keys_required:  # open: the holder sees what a caller without a key sees
             return None
         if key == OPEN_KEY or not self.redis.hexists(KEYS_HASH, key):
             raise _invalid("The link was made for an API key that no longer exists, or while the API was open.")
@@ -93,10 +93,10 @@ def view_link(article_id: str) -> str:
     return current_app.extensions[EXTENSION].link(article_id, caller().key_id)
 
 
-def signed_view_key(keys_exist: bool) -> str | None:
+def signed_view_key(keys_required: bool) -> str | None:
     """The API key id the current request's signed link grants; 403 unless it is valid."""
     links: ViewLinks = current_app.extensions[EXTENSION]
-    return links.verify((request.view_args or {}).get("article_id", ""), request.args.to_dict(), keys_exist)
+    return links.verify((request.view_args or {}).get("article_id", ""), request.args.to_dict(), keys_required)
 
 
 def _invalid(detail: str) -> ProblemError:

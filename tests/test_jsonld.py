@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from pyld import jsonld
 
-from fixtures_api import SEED_TEXT
+from support.seeds import SEED_TEXT
 from service.jsonld import SCHEMA_ORG_CONTEXT, author_type
 
 SCHEMA = "http://schema.org/"

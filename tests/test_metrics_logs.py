@@ -15,7 +15,7 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from fixtures_api import wait_until
+from support.waiting import poll
 from service.app import create_app
 from service.keys import ApiKeys
 from service.logs import JsonFormatter, redact
@@ -75,8 +75,9 @@ def test_metrics_count_the_traffic_of_every_process_and_logs_follow_the_request(
     assert value(queued, "claimwire_queue_oldest_age_seconds") > 0
 
     start_worker(shared)
-    wait_until(
-        lambda: all(requests.get(f"{url}/v1/articles/{i}", headers=auth, timeout=10).json()["status"] == "done" for i in ids),
+    poll(
+        lambda: [requests.get(f"{url}/v1/articles/{i}", headers=auth, timeout=10).json()["status"] for i in ids],
+        lambda statuses: set(statuses) == {"done"},
         DONE_TIMEOUT,
         "the extractions",
         interval=0.2,
@@ -165,12 +166,13 @@ def test_a_log_entry_is_one_line_whatever_the_request_path_holds():
     assert line.splitlines() == [line] and json.loads(line)["msg"] == "GET /a\u2028b\x85c\nd\re\x1cf"
 
 
+@pytest.mark.slow  # starts a Python process
 def test_an_empty_metrics_directory_setting_means_unset(tmp_path):
     """As for every setting; prometheus_client alone would write its files to the working directory."""
     import subprocess
     import sys
 
-    from fixtures_api import REPO
+    from support.fixtures_api import REPO
 
     code = "from service import metrics; metrics.observe_job('done')"
     env = {"PROMETHEUS_MULTIPROC_DIR": "", "PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"}
@@ -181,7 +183,7 @@ def test_an_empty_metrics_directory_setting_means_unset(tmp_path):
 def test_the_spec_states_the_request_id_pattern_the_code_applies():
     import yaml
 
-    from openapi_check import SPEC_PATH
+    from support.openapi_check import SPEC_PATH
     from service.request_log import REQUEST_ID
 
     components = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))["components"]

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from fixtures_api import SEED_TEXT
-from page_dom import read_page
+from support.page_dom import read_page
+from support.seeds import SEED_TEXT
 from service.blueprints.pages import SECURITY_HEADERS
 from service.keys import ApiKeys
 from service.markup import marked_up

@@ -11,8 +11,9 @@ import subprocess
 import pytest
 import requests
 
-from fixtures_api import SEED_TEXT, wait_until
-from page_dom import read_page
+from support.page_dom import read_page
+from support.seeds import SEED_TEXT
+from support.waiting import poll
 from service.keys import ApiKeys
 
 CHROMIUM = shutil.which("chromium")
@@ -41,14 +42,14 @@ def dump_dom(url: str) -> str:
 def submit_and_wait(url: str, token: str, **article: str) -> dict:
     auth = {"Authorization": f"Bearer {token}"}
     article_id = requests.post(f"{url}/v1/articles", json=article, headers=auth, timeout=10).json()["id"]
-    found: dict = {}
 
-    def done() -> bool:
-        found.update(requests.get(f"{url}/v1/articles/{article_id}", headers=auth, timeout=10).json())
-        return found["status"] == "done"
-
-    wait_until(done, DONE_TIMEOUT, "the extraction", interval=0.2)
-    return found
+    return poll(
+        lambda: requests.get(f"{url}/v1/articles/{article_id}", headers=auth, timeout=10).json(),
+        lambda article: article["status"] == "done",
+        DONE_TIMEOUT,
+        "the extraction",
+        interval=0.2,
+    )
 
 
 @pytest.fixture

@@ -62,7 +62,7 @@ def with_security_headers(response: Response) -> Response:
 
 @bp.get("/")
 def home() -> Response:
-    response = Response(render_template("home.html", keys_required=services().keys.any()), mimetype="text/html")
+    response = Response(render_template("home.html", keys_required=services().keys.required()), mimetype="text/html")
     response.headers["Cache-Control"] = "no-cache"
     return response
 
