@@ -26,13 +26,16 @@ article_id_var: ContextVar[str | None] = ContextVar("article_id", default=None)
 
 _URL_CREDENTIALS = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)[^/@\s]*@", re.IGNORECASE)
 _BEARER = re.compile(r"(Bearer\s+)[^\s\"',]+", re.IGNORECASE)
+# redis-py also takes the password as a query parameter: redis://host:6379/0?password=...
+_QUERY_PASSWORD = re.compile(r"([?&]password=)[^&\s\"',]+", re.IGNORECASE)
 # Attributes of every LogRecord: the rest are the ``extra=`` fields a call site added.
 _RECORD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
 
 def redact(text: str) -> str:
-    """``text`` with the user and password of URLs and Bearer tokens masked."""
-    return _BEARER.sub(r"\1***", _URL_CREDENTIALS.sub(r"\g<scheme>***@", text))
+    """``text`` with the user and password of URLs (in the address or the query) and Bearer tokens masked."""
+    text = _QUERY_PASSWORD.sub(r"\1***", _URL_CREDENTIALS.sub(r"\g<scheme>***@", text))
+    return _BEARER.sub(r"\1***", text)
 
 
 class JsonFormatter(logging.Formatter):

@@ -152,6 +152,7 @@ def test_an_unreachable_redis_is_counted(config):
 def test_log_lines_mask_credentials():
     assert redact("Redis at redis://user:s3cret@db:6379/0") == "Redis at redis://***@db:6379/0"
     assert redact("Authorization: Bearer abc.def") == "Authorization: Bearer ***"
+    assert redact("redis://db:6379/0?db=1&password=s3cret&x=1") == "redis://db:6379/0?db=1&password=***&x=1"
     import logging
 
     record = logging.LogRecord("x", logging.INFO, "", 0, "connecting to %s", ("rediss://:pw@host:1/2",), None)
