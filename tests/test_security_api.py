@@ -93,6 +93,19 @@ def test_another_key_submitting_the_same_text_never_gets_the_first_keys_fields(c
     assert shown(seen_by(client, alice, first["id"])) == SECRET_FIELDS
 
 
+def test_a_resubmission_of_a_cached_failure_shows_each_key_its_own_fields(client, alice_and_bob, work_off, redis_conn):
+    alice, bob = alice_and_bob
+    when = "2023-03-21T09:00:00Z"
+    article_id = submit(client, alice, published_at=when, **SECRET_FIELDS)["id"]
+    with broken_published_at(redis_conn, article_id):
+        work_off()
+
+    bobs = {"title": "Bob's copy", "url": "https://bob.example/", "publisher": "Bob", "metadata": {"mine": True}}
+    again = submit(client, bob, published_at=when, **bobs)
+    assert again["id"] == article_id and again["status"] == "failed"  # cached, not queued again
+    assert shown(again) == bobs and shown(seen_by(client, alice, article_id)) == SECRET_FIELDS
+
+
 def test_a_resubmission_after_a_failure_changes_only_the_resubmitting_keys_fields(client, alice_and_bob, work_off, redis_conn):
     alice, bob = alice_and_bob
     when = "2023-03-21T09:00:00Z"
@@ -100,6 +113,7 @@ def test_a_resubmission_after_a_failure_changes_only_the_resubmitting_keys_field
     with broken_published_at(redis_conn, article_id):
         work_off()
     assert seen_by(client, alice, article_id)["status"] == "failed"
+    redis_conn.hdel(article_key(article_id), "failure")  # as if it had failed for a transient reason
 
     bobs = {"title": "Bob's copy", "url": "https://bob.example/", "publisher": "Bob", "metadata": {"mine": True}}
     again = submit(client, bob, published_at=when, **bobs)
