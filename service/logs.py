@@ -86,6 +86,7 @@ def configure_logging(level: int = logging.INFO) -> None:
         root.removeHandler(handler)
     root.addHandler(json_handler())
     root.setLevel(level)
+    logging.captureWarnings(True)  # a library's warning (gevent's, at monkey-patching) is a JSON line too
 
 
 def ensure_json_logging() -> None:

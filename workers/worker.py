@@ -23,6 +23,7 @@ import signal
 from typing import Any
 
 from rq import Queue, Worker
+from rq.exceptions import DeserializationError
 from rq.executions import Execution
 from rq.job import Job
 from rq.registry import StartedJobRegistry
@@ -31,7 +32,7 @@ from service import metrics
 from service.config import Config
 from service.logs import ensure_json_logging, log_context
 from service.parent_death import forks_die_with_us
-from service.queueing import JOB_SERIALIZER, REQUEST_ID_META, ExtractionJobs
+from service.queueing import JOB_FUNCTIONS, JOB_SERIALIZER, REQUEST_ID_META, ExtractionJobs
 from service.store import connect
 from workers.jobs import record_horse_death
 from workers.liveness import Liveness, release_dead_scheduler_locks
@@ -96,7 +97,7 @@ class ExtractionWorker(Worker):
     def execute_job(self, job: Job, queue: Queue) -> None:
         """RQ's execution, with the job's request id and article id on every log line about it
         (the work-horse forked inside inherits them)."""
-        with log_context(job.meta.get(REQUEST_ID_META), job.args[0] if job.args else None):
+        with log_context(*_log_ids(job)):
             super().execute_job(job, queue)
 
     def get_heartbeat_ttl(self, job: Job, working_time: float = 0.0) -> int:
@@ -104,6 +105,23 @@ class ExtractionWorker(Worker):
         if job.timeout and job.timeout > 0:
             interval = min(interval, max(1, int(job.timeout - working_time)))
         return interval + self.liveness.heartbeat_grace
+
+
+def _log_ids(job: Job) -> tuple[str | None, str | None]:
+    """The request id and article id of a job, for its log lines.
+
+    Read before RQ's own checks run, so a job that is not Claimwire's (data that is not
+    JSON, another function) yields none and is left to fail as :class:`TrustedJob` makes it.
+    """
+    meta = job.meta if isinstance(job.meta, dict) else {}
+    request_id = meta.get(REQUEST_ID_META)
+    try:
+        ours = job.func_name in JOB_FUNCTIONS
+        args = job.args if ours else ()
+    except DeserializationError:
+        args = ()
+    article_id = args[0] if args and isinstance(args[0], str) else None
+    return (request_id if isinstance(request_id, str) else None), article_id
 
 
 def forget_expired_executions(job: Job) -> None:
