@@ -11,7 +11,8 @@ COPY pyproject.toml openapi.yaml ./
 COPY service ./service
 COPY workers ./workers
 RUN pip install . \
-    && useradd --create-home --uid 10001 claimwire
+    && useradd --create-home --uid 10001 claimwire \
+    && install -d -o claimwire /run/claimwire-metrics
 
 USER claimwire
 EXPOSE 8000

@@ -1,8 +1,9 @@
 """Who is calling: the API key behind a request, or its client address when the API is open.
 
-Once a key was created (``claimwire keys create``), every endpoint but the probes and the
-documentation needs ``Authorization: Bearer <key>``; without one, 401, and an address
-that keeps failing gets 429 (:mod:`service.auth_throttle`). That holds after the last key
+Once a key was created (``claimwire keys create``), every endpoint but the probes, the
+documentation, the pages' own files and ``/metrics`` (which checks its callers itself)
+needs ``Authorization: Bearer <key>``; without one, 401, and an address that keeps
+failing gets 429 (:mod:`service.auth_throttle`). That holds after the last key
 is revoked too, until the operator runs ``claimwire keys open``: then the API is open to
 whoever can reach it, and says so at start-up and in ``/readyz``. The caller's key, or
 :data:`~service.store.ANONYMOUS` without one, owns the articles it submits; a caller
@@ -16,13 +17,17 @@ from dataclasses import dataclass
 
 from flask import Flask, g, request
 
+from service.blueprints.metrics import METRICS_ENDPOINT
+from service.blueprints.pages import OPEN_ENDPOINTS as PAGE_ENDPOINTS
+from service.blueprints.pages import VIEW_ENDPOINT
 from service.context import services
 from service.problems import AUTHENTICATION_THROTTLED, UNAUTHORIZED, ProblemError
 from service.store import ANONYMOUS
+from service.view_links import signed_view_key
 
 OPEN_ENDPOINTS = frozenset(
     {"health.healthz", "health.readyz", "docs.openapi_yaml", "docs.problem_type", "swagger_ui_index"}
-)
+) | PAGE_ENDPOINTS | {METRICS_ENDPOINT}
 OPEN_BLUEPRINTS = frozenset({"swagger_ui"})
 REALM = "claimwire"
 _BEARER = re.compile(r"Bearer +([\x21-\x7e]{1,512})", re.IGNORECASE)
@@ -69,6 +74,9 @@ def _identify_caller() -> None:
         g.caller = Caller(None, address)
         return
     ext = services()
+    if request.endpoint == VIEW_ENDPOINT:  # a signed link stands in for the key it was made for
+        g.caller = Caller(signed_view_key(ext.keys.required()), address)
+        return
     header = request.headers.get("Authorization")
     match = _BEARER.fullmatch(header.strip()) if header else None
     required, key_id = ext.keys.check(match.group(1) if match else None)

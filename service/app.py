@@ -17,9 +17,12 @@ from redis.exceptions import OutOfMemoryError, RedisError
 from werkzeug.exceptions import HTTPException
 
 from service.access import init_access
+from service import metrics
 from service.auth_throttle import AuthThrottle
 from service.blueprints import articles, extract, health
+from service.blueprints import metrics as metrics_page
 from service.blueprints.docs import register_docs
+from service.blueprints.pages import init_pages
 from service.config import Config
 from service.context import EXTENSION_NAME, Services
 from service.problems import (
@@ -33,6 +36,7 @@ from service.keys import ApiKeys
 from service.queueing import ExtractionJobs
 from service.ratelimit import init_rate_limits
 from service.request_limits import init_request_limits
+from service.request_log import init_request_log
 from service.store import ArticleStore, connect
 
 log = logging.getLogger(__name__)
@@ -56,11 +60,13 @@ def create_app(config: Config | None = None, redis: Redis | None = None) -> Flas
         keys=ApiKeys(redis),
         auth_throttle=AuthThrottle(config.auth_failure_limit, config.redis_url) if config.auth_failure_limit else None,
     )
+    init_request_log(app)
     init_request_limits(app, config)
     init_access(app)
     init_rate_limits(app, config)
-    for blueprint in (articles.bp, extract.bp, health.bp):
+    for blueprint in (articles.bp, extract.bp, health.bp, metrics_page.bp):
         app.register_blueprint(blueprint)
+    init_pages(app)
     register_docs(app)
     _register_error_handlers(app)
     return app
@@ -92,6 +98,7 @@ def _register_error_handlers(app: Flask) -> None:
     @app.errorhandler(RedisError)
     def storage_down(error: RedisError) -> Response:
         log.error("Redis error: %s", error)
+        metrics.observe_redis_error("api")
         body = problem_body(503, STORAGE_UNAVAILABLE, "The service cannot reach its storage right now.")
         return problem_response(body, {"Retry-After": RETRY_STORAGE_AFTER_SECONDS})
 

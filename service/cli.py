@@ -8,7 +8,6 @@ imports what it runs when it runs, so ``claimwire --help`` does not load spaCy o
 from __future__ import annotations
 
 import json
-import logging
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -24,13 +23,14 @@ if TYPE_CHECKING:
     from service.keys import ApiKeys
 
 DEFAULT_HOST = "127.0.0.1"
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Claimwire: news articles in, structured attributed claims out."""
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    from service.logs import configure_logging
+
+    configure_logging()
 
 
 host_option = click.option(
@@ -57,12 +57,15 @@ def serve(host: str, port: int | None, workers: int | None) -> None:
 @click.option("--port", type=int, help="HTTP port  [default: $PORT or 8000]")
 def api(host: str, port: int | None) -> None:
     """Run the HTTP API alone (gunicorn, $CLAIMWIRE_API_PROCESSES processes)."""
-    from service.http_server import run_api
-    from service.startup_checks import announce_access
+    from service.metrics_dir import private_multiproc_dir
 
     config = Config.from_env()
-    announce_access(_check_redis(config))
-    run_api(config, host, port or config.port)
+    with private_multiproc_dir():  # before prometheus_client is imported
+        from service.http_server import run_api
+        from service.startup_checks import announce_access
+
+        announce_access(_check_redis(config))
+        run_api(config, host, port or config.port)
 
 
 @main.command()

@@ -10,6 +10,7 @@ checked against them by the tests, so a new setting is one declaration here.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -107,6 +108,21 @@ def _unset_if_none(value: str | None) -> str:
     return value or ""
 
 
+def _networks(name: str, value: str) -> tuple[str, ...]:
+    """Comma-separated networks (CIDR); each is checked here so a typo fails at start-up."""
+    networks = tuple(n.strip() for n in value.split(",") if n.strip())
+    for network in networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            raise ValueError(f"{name} must list networks such as 10.0.0.0/8, not {network!r}") from None
+    return networks
+
+
+def _comma_separated(values: tuple[str, ...]) -> str:
+    return ",".join(values)
+
+
 @dataclass(frozen=True, slots=True)
 class Config:
     """Settings shared by the API, the workers and the CLI."""
@@ -195,6 +211,32 @@ class Config:
         "pipeline loaded; a 500,000-character text peaks below 1 GiB); an extraction that needs more fails with "
         "a problem, and the worker goes on; `0` for no bound",
         _int,
+    )
+    view_link_ttl: int = setting(
+        "CLAIMWIRE_VIEW_LINK_TTL", "3600",
+        "seconds a `links.view` page link works (its expiry is rounded up to the next 5 minutes)", _int,
+    )
+    view_secret: str | None = setting(
+        "CLAIMWIRE_VIEW_SECRET", "",
+        "secret that signs view links; unset: 32 random bytes created once in Redis (`claimwire:view-secret`)",
+        _optional_str, unparse=_unset_if_none,
+    )
+    metrics_allow: tuple[str, ...] = setting(
+        "CLAIMWIRE_METRICS_ALLOW", "127.0.0.0/8,::1/128",
+        "networks (comma-separated CIDR) whose direct callers may read `/metrics`; empty: none",
+        _networks, unparse=_comma_separated, empty_is_default=False,
+    )
+    metrics_token: str | None = setting(
+        "CLAIMWIRE_METRICS_TOKEN", "",
+        "when set, `Authorization: Bearer <token>` reads `/metrics` from anywhere",
+        _optional_str, unparse=_unset_if_none,
+    )
+    metrics_dir: str | None = setting(
+        "PROMETHEUS_MULTIPROC_DIR", "",
+        "directory where every API process and worker writes its metrics; unset: `serve` and `api` create a "
+        "private one (set one shared directory when `api` and `worker` run as separate commands on a host, "
+        "as Compose does)",
+        _optional_str, unparse=_unset_if_none,
     )
 
     @property

@@ -27,7 +27,9 @@ from gunicorn import util
 from gunicorn.app.base import BaseApplication
 from gunicorn.workers.ggevent import GeventWorker
 
+from service import metrics
 from service.config import Config
+from service.logs import gunicorn_log_config
 from service.parent_death import die_with_parent
 from service.problems import PROBLEM_MEDIA_TYPE, problem_body
 
@@ -80,8 +82,11 @@ class ApiServer(BaseApplication):  # type: ignore[misc]  # gunicorn ships no typ
             "limit_request_fields": MAX_HEADER_FIELDS,
             "limit_request_line": MAX_REQUEST_LINE,
             "graceful_timeout": GRACEFUL_TIMEOUT,
-            "accesslog": "-",
+            # No access log: the app logs each request as JSON, without the query string.
+            "accesslog": None,
             "errorlog": "-",
+            "logconfig_dict": gunicorn_log_config(),
+            "child_exit": metrics.child_exit,
             "proc_name": "claimwire-api",
             "post_fork": stop_with_master,
         }

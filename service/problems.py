@@ -112,6 +112,19 @@ NOT_READY = ProblemType(
     "Redis is unreachable or no extraction worker is alive: accepted articles would not be "
     "processed. The member `checks` tells which.",
 )
+INVALID_VIEW_LINK = ProblemType(
+    "invalid-view-link",
+    "Invalid or expired view link",
+    "The link to the article's page is malformed, was not signed by this service, is for "
+    "another article, belongs to a revoked API key or has expired. Fetch the article again "
+    "with the API key: its `links.view` is a fresh link.",
+)
+METRICS_FORBIDDEN = ProblemType(
+    "metrics-forbidden",
+    "Metrics not readable from here",
+    "/metrics answers callers from the networks in CLAIMWIRE_METRICS_ALLOW (loopback by default) "
+    "that did not come through a proxy, or a request with `Authorization: Bearer <CLAIMWIRE_METRICS_TOKEN>`.",
+)
 
 PROBLEM_TYPES: dict[str, ProblemType] = {
     t.slug: t
@@ -129,6 +142,8 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
         BODY_TIMEOUT,
         QUEUE_FULL,
         NOT_READY,
+        INVALID_VIEW_LINK,
+        METRICS_FORBIDDEN,
     )
 }
 

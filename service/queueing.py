@@ -21,6 +21,7 @@ from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 
 from service.config import Config
+from service.logs import request_id_var
 
 EXTRACT_JOB = "workers.jobs.extract_article"
 FAILURE_CALLBACK = "workers.jobs.record_failure"
@@ -31,6 +32,7 @@ JOB_SERIALIZER = JSONSerializer
 RETRY_FIRST_DELAY = 2
 RETRY_BACKOFF_FACTOR = 4
 RETRY_MAX_DELAY = 300
+REQUEST_ID_META = "request_id"
 ENDED_STATUSES = frozenset({JobStatus.FINISHED, JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED})
 
 
@@ -40,6 +42,12 @@ def retry_intervals(retries: int) -> list[int]:
         min(RETRY_FIRST_DELAY * RETRY_BACKOFF_FACTOR**attempt, RETRY_MAX_DELAY)
         for attempt in range(retries)
     ]
+
+
+def job_meta() -> dict[str, str]:
+    """What the job carries for the worker's log lines: the id of the request that queued it."""
+    request_id = request_id_var.get()
+    return {REQUEST_ID_META: request_id} if request_id else {}
 
 
 class ExtractionJobs:
@@ -64,6 +72,7 @@ class ExtractionJobs:
             description=f"extract claims of article {article_id}",
             retry=retry,
             on_failure=Callback(FAILURE_CALLBACK),
+            meta=job_meta(),
             pipeline=pipeline,
         )
         return job.id

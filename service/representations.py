@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from service.store import FAILED, Article
+from service.view_links import view_link
 
 ARTICLES_PATH = "/v1/articles"
 
@@ -38,7 +39,7 @@ def article_view(article: Article) -> dict[str, Any]:
         "publisher": article.publisher,
         "published_at": article.published_at,
         "metadata": article.metadata,
-        "links": {"self": article_path(article.id), "claims": claims_path(article.id)},
+        "links": {"self": article_path(article.id), "claims": claims_path(article.id), "view": view_link(article.id)},
     }
     if article.status == FAILED:
         view["problem"] = article.problem

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 
 from service.config import Config
 from service.embedded_redis import DataDirInUse, EmbeddedRedis
+from service.metrics_dir import private_multiproc_dir
 from service.parent_death import preexec_dying_with_us
 from service.private_files import PRIVATE_UMASK, secure_tree
 from service.redis_auth import redacted
@@ -154,6 +155,11 @@ def _kill_group(pgid: int, sig: signal.Signals) -> None:
 def serve(config: Config, host: str, port: int, workers: int) -> int:
     """Run the whole service; returns when stopped (0) or when it gave up (1)."""
     os.umask(PRIVATE_UMASK)
+    with private_multiproc_dir():
+        return _serve(config, host, port, workers)
+
+
+def _serve(config: Config, host: str, port: int, workers: int) -> int:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     children = [Child(f"worker-{i + 1}", cli_command("worker"), signal.SIGKILL) for i in range(workers)]
     children.append(Child("api", cli_command("api", "--host", host, "--port", str(port)), signal.SIGTERM))

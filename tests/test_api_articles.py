@@ -13,6 +13,7 @@ from rq.job import Job
 from service.app import create_app
 from service.config import Config
 from service.ratelimit import STORAGE_PREFIX
+from service.view_links import SECRET_KEY as VIEW_SECRET_KEY
 from service.store import article_key, result_key
 from support.fixtures_api import SHORT_TEXT
 from support.openapi_check import CheckedClient
@@ -23,8 +24,11 @@ PROBLEM = "application/problem+json"
 
 
 def service_keys(redis: Redis) -> list[bytes]:
-    """What the service stored, apart from the rate-limit counters every request updates."""
-    return sorted(k for k in redis.scan_iter(match="claimwire:*") if not k.startswith(STORAGE_PREFIX.encode()))
+    """What the service stored, apart from the rate-limit counters every request updates and the
+    view-link secret the first article representation creates."""
+    return sorted(
+        k for k in redis.scan_iter(match="claimwire:*") if not k.startswith(STORAGE_PREFIX.encode()) and k != VIEW_SECRET_KEY.encode()
+    )
 
 
 def test_post_json_answers_202_with_location_and_queues_one_job(client, queue, redis_conn):
@@ -36,7 +40,9 @@ def test_post_json_answers_202_with_location_and_queues_one_job(client, queue, r
     assert body["status"] == "queued"
     assert body["extractor_version"] == EXTRACTOR_VERSION
     assert body["title"] == "Budget" and body["metadata"] == {"k": [1]}
-    assert body["links"] == {"self": f"/v1/articles/{body['id']}", "claims": f"/v1/articles/{body['id']}/claims"}
+    links = {k: v for k, v in body["links"].items() if k != "view"}
+    assert links == {"self": f"/v1/articles/{body['id']}", "claims": f"/v1/articles/{body['id']}/claims"}
+    assert body["links"]["view"].startswith(f"/v1/articles/{body['id']}/view?")
     assert "claims" not in body
     assert queue.count == 1
     assert redis_conn.ttl(article_key(body["id"])) > 0

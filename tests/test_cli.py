@@ -101,7 +101,7 @@ def test_serve_runs_redis_workers_and_api_and_sigterm_stops_them_all(served: Ser
     assert served.process.wait(SERVE_STOP_TIMEOUT) == 0
     gone, alive = psutil.wait_procs(processes, timeout=REAP_TIMEOUT)
     assert alive == [], f"orphans after SIGTERM: {alive}\n{log_tail(served.log)}"
-    assert "claimwire.serve: stopped" in served.log.read_text(encoding="utf-8")
+    assert '"logger": "claimwire.serve", "msg": "stopped"' in served.log.read_text(encoding="utf-8")
 
 
 def test_keys_commands_find_the_private_redis_of_a_running_serve(served: Served, tmp_path: Path) -> None:

@@ -32,6 +32,11 @@ UNUSUAL = Config(
     body_timeout=2.5,
     auth_failure_limit="7/minute",
     job_memory_mb=1500,
+    view_link_ttl=120,
+    view_secret="a-view-secret",
+    metrics_allow=("10.0.0.0/8", "::1/128"),
+    metrics_token="a-metrics-token",
+    metrics_dir="/tmp/claimwire-metrics",
 )
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from types import TracebackType
 from typing import Any
 
@@ -25,7 +26,7 @@ from rq.job import Job
 from rq.timeouts import JobTimeoutException
 from rq.utils import now
 
-from service import claims_document
+from service import claims_document, metrics
 from service.config import Config
 from service.problems import EXTRACTION_FAILED, problem_body
 from service.store import ArticleStore, connect
@@ -48,7 +49,11 @@ def extract_article(article_id: str) -> None:
     article = store.start(article_id, job_id)
     if article is None:
         log.info("article %s: deleted or taken over by another job, nothing to do", article_id)
+        metrics.observe_job("skipped")
         return
+    words = len(article.text.split())
+    log.info("article %s: extraction started (%d words)", article_id, words)
+    started = time.perf_counter()
     try:
         extraction = dump_extraction(get_extractor().extract(article.text, article.published_datetime))
     except RAISED_ERRORS:
@@ -61,9 +66,14 @@ def extract_article(article_id: str) -> None:
         log.exception("article %s: extraction failed", article_id)
         problem = _problem(500, f"The extractor raised {_describe(exc)}")
     else:
+        seconds = time.perf_counter() - started
         store.finish(article_id, job_id, claims_document.build(article_id, extraction))
+        metrics.observe_extraction(seconds, words)
+        metrics.observe_job("done")
+        log.info("article %s: done in %.2f s, %d claims", article_id, seconds, len(extraction["claims"]))
         return
     store.fail(article_id, job_id, problem, permanent=True)
+    metrics.observe_job("failed")
 
 
 def record_failure(
@@ -84,6 +94,8 @@ def record_failure(
         reason = "The worker running the extraction stopped responding."
     else:
         reason = f"The extraction hit a transient error: {_describe(exc_value)}"
+    if isinstance(exc_value, RedisError):
+        metrics.observe_redis_error("worker")
     _settle_after_failure(job, connection, reason)
 
 
@@ -107,6 +119,7 @@ def _fail_for_timeout(job: Job, connection: Redis) -> None:
     detail = f"The extraction took longer than the job timeout ({job.timeout} s)."
     log.error("article %s: %s Not retried.", job.args[0], detail)
     _store(connection).fail(job.args[0], job.id, _problem(500, detail), permanent=True)
+    metrics.observe_job("failed")
 
 
 def _settle_after_failure(job: Job, connection: Redis, reason: str) -> None:
@@ -115,9 +128,11 @@ def _settle_after_failure(job: Job, connection: Redis, reason: str) -> None:
     if job.should_retry:
         log.warning("article %s: %s Retrying (%s left).", article_id, reason, job.retries_left)
         store.requeue(article_id, job.id)
+        metrics.observe_job("retried")
     else:
         log.error("article %s: %s Giving up.", article_id, reason)
         store.fail(article_id, job.id, _problem(503, reason))
+        metrics.observe_job("failed")
 
 
 class WorkerSettings:

@@ -29,13 +29,16 @@ from datetime import datetime, timezone
 from typing import Any
 
 from rq import Queue, Worker
+from rq.exceptions import DeserializationError
 from rq.executions import Execution
 from rq.job import Job
 from rq.registry import StartedJobRegistry
 
+from service import metrics
 from service.config import Config
+from service.logs import ensure_json_logging, log_context
 from service.parent_death import forks_die_with_us
-from service.queueing import JOB_SERIALIZER, ExtractionJobs
+from service.queueing import JOB_FUNCTIONS, JOB_SERIALIZER, REQUEST_ID_META, ExtractionJobs
 from service.store import connect
 from workers.claims import dump_extraction
 from workers.jobs import record_horse_death, use_config
@@ -105,11 +108,34 @@ class ExtractionWorker(Worker):
         forget_expired_executions(job)
         super().handle_job_success(job, queue, started_job_registry, execution)
 
+    def execute_job(self, job: Job, queue: Queue) -> None:
+        """RQ's execution, with the job's request id and article id on every log line about it
+        (the work-horse forked inside inherits them)."""
+        with log_context(*_log_ids(job)):
+            super().execute_job(job, queue)
+
     def get_heartbeat_ttl(self, job: Job, working_time: float = 0.0) -> int:
         interval = self.job_monitoring_interval
         if job.timeout and job.timeout > 0:
             interval = min(interval, max(1, int(job.timeout - working_time)))
         return interval + self.liveness.heartbeat_grace
+
+
+def _log_ids(job: Job) -> tuple[str | None, str | None]:
+    """The request id and article id of a job, for its log lines.
+
+    Read before RQ's own checks run, so a job that is not Claimwire's (data that is not
+    JSON, another function) yields none and is left to fail as :class:`TrustedJob` makes it.
+    """
+    meta = job.meta if isinstance(job.meta, dict) else {}
+    request_id = meta.get(REQUEST_ID_META)
+    try:
+        ours = job.func_name in JOB_FUNCTIONS
+        args = job.args if ours else ()
+    except DeserializationError:
+        args = ()
+    article_id = args[0] if args and isinstance(args[0], str) else None
+    return (request_id if isinstance(request_id, str) else None), article_id
 
 
 def forget_expired_executions(job: Job) -> None:
@@ -145,6 +171,8 @@ def run_worker(config: Config, burst: bool = False, name: str | None = None) -> 
     With ``burst`` it works off the queue and the due retries, then returns.
     """
     use_config(config)
+    ensure_json_logging()
+    metrics.mark_worker_process()
     prepare_pipeline()
     forks_die_with_us(signal.SIGKILL)
     redis = connect(config.redis_url)

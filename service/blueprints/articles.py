@@ -19,7 +19,9 @@ from marshmallow import ValidationError
 
 from service.access import caller
 from service.claims_document import dumps, entity_tag, render_page, with_claims
+from service.blueprints.pages import article_page, claims_jsonld
 from service.context import services
+from service.negotiation import HTML, JSON, JSONLD, preferred
 from service.problems import ARTICLE_NOT_DONE, ProblemError
 from service.representations import ARTICLES_PATH, article_path, article_view
 from service.schemas import DEFAULT_PAGE_SIZE, ClaimsQuerySchema
@@ -41,6 +43,13 @@ def create() -> Response:
 @bp.get("/<article_id>")
 def show(article_id: str) -> Response:
     article, result = article_and_result(article_id)
+    wanted = preferred(JSON, JSONLD, HTML)
+    if wanted == HTML:
+        return article_page(article, result)
+    if wanted == JSONLD:
+        if result is None:
+            raise _not_done(article)
+        return claims_jsonld(article, result.document()["claims"])
     body = article_body(article, result)
     return _json(body, entity_tag(body))
 
@@ -54,7 +63,7 @@ def delete(article_id: str) -> Response:
 
 @bp.get("/<article_id>/claims")
 def claims(article_id: str) -> Response:
-    if not request.args and ARTICLE_ID.fullmatch(article_id):
+    if not request.args and ARTICLE_ID.fullmatch(article_id) and preferred(JSON, JSONLD) == JSON:
         stored = _stored_claims(article_id)
         if stored is not None:
             return stored
@@ -73,6 +82,11 @@ def claims(article_id: str) -> Response:
     if next_cursor:
         params = {k: v for k, v in request.args.items() if k != "cursor"}
         next_link = url_for("articles.claims", article_id=article_id, cursor=next_cursor, **params)
+    if preferred(JSON, JSONLD) == JSONLD:
+        response = claims_jsonld(article, [c for _, c in page])
+        if next_link:
+            response.headers["Link"] = f'<{next_link}>; rel="next"'
+        return response
     body, _ = render_page(
         article_id,
         result["extractor_version"],
@@ -124,6 +138,13 @@ def _json(body: bytes, etag: str | None = None) -> Response:
 def _not_modified(etag: str) -> Response:
     response = Response(status=304)
     response.set_etag(etag)
+    return response
+
+
+@bp.after_request
+def _vary_on_accept(response: Response) -> Response:
+    """The article and its claims come as JSON, JSON-LD or a page, by ``Accept``."""
+    response.vary.add("Accept")
     return response
 
 

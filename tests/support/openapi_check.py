@@ -38,7 +38,7 @@ class _SentRequest(WerkzeugOpenAPIRequest):
 
 @cache
 def openapi() -> OpenAPI:
-    deserializers = {PROBLEM_MEDIA_TYPE: json.loads, "application/yaml": bytes.decode}
+    deserializers = {PROBLEM_MEDIA_TYPE: json.loads, "application/ld+json": json.loads, "application/yaml": bytes.decode}
     return OpenAPI.from_file_path(str(SPEC_PATH), config=Config(extra_media_type_deserializers=deserializers))
 
 

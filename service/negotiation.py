@@ -1,0 +1,17 @@
+"""Content negotiation: which of the representations a resource offers the client prefers."""
+
+from __future__ import annotations
+
+from flask import request
+
+JSON = "application/json"
+JSONLD = "application/ld+json"
+HTML = "text/html"
+
+
+def preferred(*offered: str) -> str:
+    """The best of ``offered`` for the request's ``Accept``; the first on a tie, or when none fits.
+
+    ``curl`` (``*/*``) gets the first, JSON; a browser (``text/html, ... */*;q=0.8``) the page.
+    """
+    return request.accept_mimetypes.best_match(offered, default=offered[0]) or offered[0]

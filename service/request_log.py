@@ -1,0 +1,86 @@
+"""Request ids and the one JSON log line per request.
+
+The request id comes from a well-formed ``X-Request-ID`` or is generated; it is returned
+in the response, set for the log lines written while the request runs (see
+:mod:`service.logs`) and stored in the meta of the extraction job the request queues, so
+the worker's lines carry it too. The log line has the route template, never the query
+string (a view link's signature, a claimant filter) nor any header or body.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+
+from flask import Flask, Response, g, request
+
+from service import metrics
+from service.logs import article_id_var, request_id_var
+
+REQUEST_ID_HEADER = "X-Request-ID"
+REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
+UNMATCHED_ROUTE = "(unmatched)"
+_ARTICLE_LOCATION = re.compile(r"^/v1/articles/([0-9a-f]{32})$")
+_RULE_VARIABLE = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
+
+log = logging.getLogger("claimwire.request")
+
+
+def init_request_log(app: Flask) -> None:
+    """Register the hooks first, so that the timing covers the other checks too."""
+    app.before_request_funcs.setdefault(None, []).insert(0, _start)
+    app.after_request(_finish)
+    app.teardown_request(_forget)
+
+
+def current_request_id() -> str | None:
+    """The id of the request being served in this context, if any."""
+    return request_id_var.get()
+
+
+def route_template(rule: str) -> str:
+    """A Flask rule in the spec's spelling: ``/v1/articles/<article_id>`` -> ``/v1/articles/{article_id}``."""
+    return _RULE_VARIABLE.sub(r"{\1}", rule)
+
+
+def _start() -> None:
+    given = request.headers.get(REQUEST_ID_HEADER, "")
+    g.request_id = given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+    g.request_started = time.perf_counter()
+    g.request_tokens = (request_id_var.set(g.request_id), article_id_var.set((request.view_args or {}).get("article_id")))
+
+
+def _finish(response: Response) -> Response:
+    request_id = g.get("request_id")
+    if request_id is None:  # a response made before the first hook ran
+        return response
+    response.headers[REQUEST_ID_HEADER] = request_id
+    seconds = time.perf_counter() - g.request_started
+    route = route_template(request.url_rule.rule) if request.url_rule is not None else UNMATCHED_ROUTE
+    metrics.observe_request(request.method, route, response.status_code, seconds)
+    located = _ARTICLE_LOCATION.search(response.headers.get("Location") or response.headers.get("Content-Location") or "")
+    log.info(
+        "%s %s %d",
+        request.method,
+        route,
+        response.status_code,
+        extra={
+            "method": request.method,
+            "route": route,
+            "path": request.path,
+            "status": response.status_code,
+            "duration_ms": round(seconds * 1000, 1),
+            # A submission's article id is known once answered: one grep finds the POST too.
+            "article_id": article_id_var.get() or (located.group(1) if located else None),
+        },
+    )
+    return response
+
+
+def _forget(_error: BaseException | None) -> None:
+    tokens = g.pop("request_tokens", None)
+    if tokens is not None:
+        request_id_var.reset(tokens[0])
+        article_id_var.reset(tokens[1])
