@@ -15,6 +15,9 @@ DEFAULT_RATE_LIMIT = "600/minute"
 REDIS_CHECK_MODES: tuple[str, ...] = ("warn", "refuse", "off")
 # The private Redis of ``claimwire serve`` lives in this folder of CLAIMWIRE_DATA_DIR.
 EMBEDDED_REDIS_DIR = "redis"
+DEFAULT_FETCH_PORTS: tuple[int, ...] = (80, 443)
+# Seconds between webhook delivery attempts after the first: about 23 hours in all.
+DEFAULT_WEBHOOK_RETRY_SCHEDULE: tuple[int, ...] = (5, 60, 300, 1800, 7200, 18000, 36000, 36000)
 
 
 def _int(name: str, default: int) -> int:
@@ -33,6 +36,16 @@ def _choice(name: str, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise ValueError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
     return value
+
+
+def _list(name: str) -> tuple[str, ...]:
+    """A comma-separated list; empty items are dropped."""
+    return tuple(item.strip() for item in os.environ.get(name, "").split(",") if item.strip())
+
+
+def _ints(name: str, default: tuple[int, ...]) -> tuple[int, ...]:
+    """A comma-separated list of integers; unset or empty means ``default``."""
+    return tuple(int(item) for item in _list(name)) or default
 
 
 def _rate_limit(value: str) -> str | None:
@@ -62,6 +75,12 @@ class Config:
     max_queue_depth: int
     rate_limit: str | None
     redis_check: str
+    fetch_allow_networks: tuple[str, ...] = ()
+    fetch_ports: tuple[int, ...] = DEFAULT_FETCH_PORTS
+    fetch_timeout: float = 10.0
+    fetch_max_bytes: int = 5_000_000
+    webhook_retry_schedule: tuple[int, ...] = DEFAULT_WEBHOOK_RETRY_SCHEDULE
+    max_batch_bytes: int = 32_000_000
 
     @property
     def embedded_redis_dir(self) -> Path:
@@ -88,4 +107,10 @@ class Config:
             max_queue_depth=_int("CLAIMWIRE_MAX_QUEUE_DEPTH", 10_000),
             rate_limit=_rate_limit(os.environ.get("CLAIMWIRE_RATE_LIMIT", DEFAULT_RATE_LIMIT)),
             redis_check=_choice("CLAIMWIRE_REDIS_CHECK", REDIS_CHECK_MODES),
+            fetch_allow_networks=_list("CLAIMWIRE_FETCH_ALLOW_NETWORKS"),
+            fetch_ports=_ints("CLAIMWIRE_FETCH_PORTS", DEFAULT_FETCH_PORTS),
+            fetch_timeout=_float("CLAIMWIRE_FETCH_TIMEOUT", 10.0),
+            fetch_max_bytes=_int("CLAIMWIRE_FETCH_MAX_BYTES", 5_000_000),
+            webhook_retry_schedule=_ints("CLAIMWIRE_WEBHOOK_RETRY_SCHEDULE", DEFAULT_WEBHOOK_RETRY_SCHEDULE),
+            max_batch_bytes=_int("CLAIMWIRE_MAX_BATCH_BYTES", 32_000_000),
         )

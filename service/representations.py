@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from service.article_sources import HTML, TEXT, URL
 from service.store import DONE, FAILED, Article
 
 ARTICLES_PATH = "/v1/articles"
+EXTRACTED_SOURCES = (HTML, URL)
 
 
 def article_path(article_id: str) -> str:
@@ -20,7 +22,9 @@ def claims_path(article_id: str) -> str:
 def article_view(article: Article, result: dict[str, Any] | None = None) -> dict[str, Any]:
     """Status, timestamps and descriptive fields; the claims when done, the problem when failed.
 
-    The text itself is not echoed back: the client sent it, and it can be a megabyte.
+    Text the client sent is not echoed back: the client has it, and it can be a megabyte.
+    Text the service extracted (from HTML or a fetched page) is shown once there is some,
+    since the claim offsets index into it.
     """
     view: dict[str, Any] = {
         "id": article.id,
@@ -34,10 +38,14 @@ def article_view(article: Article, result: dict[str, Any] | None = None) -> dict
         "title": article.title,
         "url": article.url,
         "publisher": article.publisher,
+        "author": article.author,
+        "source": article.source or TEXT,
         "published_at": article.published_at,
         "metadata": article.metadata,
         "links": {"self": article_path(article.id), "claims": claims_path(article.id)},
     }
+    if article.source in EXTRACTED_SOURCES and article.text:
+        view["text"] = article.text
     if article.status == DONE and result is not None:
         view["claims"] = result["claims"]
     if article.status == FAILED:

@@ -48,7 +48,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any, Protocol, TypeVar
 
@@ -148,6 +148,8 @@ class Article:
     publisher: str | None = None
     published_at: str | None = None
     metadata: dict[str, Any] | None = None
+    author: str | None = None
+    source: str | None = None  # text | html | url: what the client sent (absent on older records: text)
     started_at: str | None = None
     finished_at: str | None = None
     problem: dict[str, Any] | None = None
@@ -249,6 +251,8 @@ class ArticleStore:
         jobs: JobQueue,
         idempotency: str | None = None,
         owner: str | None = None,
+        article_id: str | None = None,
+        refresh: bool = False,
     ) -> Submission:
         """Store an article and queue its extraction, unless it is already done or pending.
 
@@ -259,9 +263,11 @@ class ArticleStore:
         current state and never queues again, and the same key with a different request
         raises :class:`IdempotencyKeyReused`. The ``owner`` (an API key id) is added to the
         article's owners. When a new job is needed and the queue is full, nothing is
-        written and :class:`QueueFull` is raised.
+        written and :class:`QueueFull` is raised. ``article_id`` replaces the id derived
+        from the text (an article to fetch by URL has no text yet); with ``refresh`` a
+        done or failed article is queued again.
         """
-        article_id = derive_article_id(fields_["text"], fields_.get("published_at"))
+        article_id = article_id or derive_article_id(fields_["text"], fields_.get("published_at"))
         fingerprint = _fingerprint(fields_)
         idem_key = idempotency_key(idempotency, owner) if idempotency is not None else None
         akey, rkey = article_key(article_id), result_key(article_id)
@@ -279,8 +285,8 @@ class ArticleStore:
             result = pipe.get(rkey) if current and current.status == DONE else None
             keep = current is not None and (
                 (current.status in PENDING and jobs.is_alive(current.job_id))
-                or (current.status == DONE and result is not None)
-                or (current.status == FAILED and replay)
+                or (current.status == DONE and result is not None and not refresh)
+                or (current.status == FAILED and replay and not refresh)
             )
             if not keep and jobs.is_full():
                 raise QueueFull(article_id)
@@ -368,6 +374,17 @@ class ArticleStore:
 
         return self._transition(article_id, job_id, apply) is not None
 
+    def record_text(self, article_id: str, job_id: str | None, fields_: dict[str, str | None]) -> Article | None:
+        """Store the text and metadata obtained for an article (fetched page); None when superseded."""
+
+        def apply(pipe: Pipeline, article: Article) -> None:
+            key = article_key(article_id)
+            pipe.hset(key, mapping={k: v for k, v in fields_.items() if v is not None})
+            pipe.expire(key, self.result_ttl)
+
+        article = self._transition(article_id, job_id, apply)
+        return replace(article, **fields_) if article is not None else None
+
     def requeue(self, article_id: str, job_id: str | None) -> bool:
         """Back to queued: the job failed in a way RQ retries."""
 
@@ -431,6 +448,8 @@ def _new_article(article_id: str, fields_: dict[str, Any], job_id: str) -> Artic
         publisher=fields_.get("publisher"),
         published_at=rfc3339(published_at) if published_at else None,
         metadata=fields_.get("metadata"),
+        author=fields_.get("author"),
+        source=fields_.get("source"),
     )
 
 

@@ -1,7 +1,8 @@
 """From a POST body to a stored article with its extraction queued.
 
-Shared by POST /v1/articles and POST /v1/extract: content negotiation (JSON or
-``text/plain``; 415 otherwise), decoding (400 when the bytes are not what they
+Shared by POST /v1/articles and POST /v1/extract: content negotiation (JSON,
+``text/plain`` or ``text/html``; 415 otherwise), what the article is made of (text, HTML
+or a URL to fetch: :mod:`service.article_sources`), decoding (400 when the bytes are not what they
 claim, or JSON nested deeper than ``MAX_JSON_DEPTH``), validation (422, also for a
 text longer than ``CLAIMWIRE_MAX_TEXT_CHARS``), the ``Idempotency-Key`` header (400
 when malformed, 422 when reused for another request), then :meth:`ArticleStore.submit`
@@ -19,6 +20,7 @@ from flask import Request
 from marshmallow import ValidationError
 
 from service.access import caller
+from service.article_sources import prepare
 from service.context import services
 from service.problems import (
     IDEMPOTENCY_KEY_REUSED,
@@ -30,23 +32,33 @@ from service.problems import (
 from service.schemas import ArticleSubmissionSchema
 from service.store import IdempotencyKeyReused, QueueFull, Submission
 
-ACCEPTED_MEDIA_TYPES = ("application/json", "text/plain")
+ACCEPTED_MEDIA_TYPES = ("application/json", "text/plain", "text/html")
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 # openapi.yaml gives the header this same pattern.
 IDEMPOTENCY_KEY = re.compile(r'"?([\x21\x23-\x7e]{1,255})"?')
 MAX_JSON_DEPTH = 32
+# A bare body of these media types is the article's text or its HTML page.
+TEXT_MEMBERS = {"text/plain": "text", "text/html": "html"}
 RETRY_FULL_QUEUE_AFTER_SECONDS = "30"
 
 
 def submit_article(request: Request) -> Submission:
     """Validate the request's article and hand it to the store (which queues it if needed)."""
     idempotency = _idempotency_key(request)
-    fields_ = ArticleSubmissionSchema().load(_decode_body(request))
+    return submit_fields(_decode_body(request), idempotency)
+
+
+def submit_fields(body: Any, idempotency: str | None = None) -> Submission:
+    """Validate one article (decoded JSON, or text/html wrapped as a member) and submit it."""
+    prepared = prepare(ArticleSubmissionSchema().load(body))
+    fields_ = prepared.fields
     ext = services()
     if len(fields_["text"]) > ext.config.max_text_chars:
         raise ValidationError({"text": [f"Longer than {ext.config.max_text_chars} characters."]})
     try:
-        return ext.store.submit(fields_, ext.jobs, idempotency, caller().key_id)
+        return ext.store.submit(
+            fields_, ext.jobs, idempotency, caller().key_id, prepared.article_id, prepared.refresh
+        )
     except IdempotencyKeyReused:
         raise ProblemError(
             422,
@@ -66,10 +78,10 @@ def _decode_body(request: Request) -> Any:
     mimetype = request.mimetype
     if mimetype == "application/json" or (mimetype.startswith("application/") and mimetype.endswith("+json")):
         return _load_json(request.get_data(cache=False))
-    if mimetype == "text/plain":
+    if mimetype in TEXT_MEMBERS:
         charset = request.mimetype_params.get("charset", "utf-8")
         try:
-            return {"text": request.get_data(cache=False).decode(charset)}
+            return {TEXT_MEMBERS[mimetype]: request.get_data(cache=False).decode(charset)}
         except LookupError:
             raise ProblemError(415, detail=f"Unknown charset {charset!r}.", headers=_accept_post()) from None
         except UnicodeDecodeError as exc:
@@ -77,7 +89,7 @@ def _decode_body(request: Request) -> Any:
     shown = mimetype or "no Content-Type"
     raise ProblemError(
         415,
-        detail=f"Send the article as application/json or text/plain, not {shown}.",
+        detail=f"Send the article as application/json, text/plain or text/html, not {shown}.",
         headers=_accept_post(),
     )
 

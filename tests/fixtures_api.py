@@ -62,6 +62,12 @@ def config_env(config: Config) -> dict[str, str]:
         CLAIMWIRE_MAX_QUEUE_DEPTH=str(config.max_queue_depth),
         CLAIMWIRE_RATE_LIMIT=config.rate_limit or "off",
         CLAIMWIRE_REDIS_CHECK=config.redis_check,
+        CLAIMWIRE_FETCH_ALLOW_NETWORKS=",".join(config.fetch_allow_networks),
+        CLAIMWIRE_FETCH_PORTS=",".join(str(p) for p in config.fetch_ports),
+        CLAIMWIRE_FETCH_TIMEOUT=str(config.fetch_timeout),
+        CLAIMWIRE_FETCH_MAX_BYTES=str(config.fetch_max_bytes),
+        CLAIMWIRE_WEBHOOK_RETRY_SCHEDULE=",".join(str(s) for s in config.webhook_retry_schedule),
+        CLAIMWIRE_MAX_BATCH_BYTES=str(config.max_batch_bytes),
         PYTHONUNBUFFERED="1",
     )
     return env

@@ -29,6 +29,12 @@ UNUSUAL = Config(
     max_queue_depth=5,
     rate_limit="5/second",
     redis_check="refuse",
+    fetch_allow_networks=("127.0.0.0/8", "fd00::/8"),
+    fetch_ports=(8080,),
+    fetch_timeout=2.5,
+    fetch_max_bytes=777,
+    webhook_retry_schedule=(1, 2),
+    max_batch_bytes=4242,
 )
 
 

@@ -25,7 +25,9 @@ from rq.timeouts import JobTimeoutException
 from service.config import Config
 from service.problems import EXTRACTION_FAILED, problem_body
 from service.store import ArticleStore, connect
+from service.article_sources import URL
 from workers.claims import dump_extraction
+from workers.page_fetch import fetch_article_text
 from workers.pipeline import get_extractor
 
 log = logging.getLogger(__name__)
@@ -43,6 +45,10 @@ def extract_article(article_id: str) -> None:
     if article is None:
         log.info("article %s: deleted or taken over by another job, nothing to do", article_id)
         return
+    if article.source == URL and not article.text:
+        article = fetch_article_text(store, article, job_id, Config.from_env())
+        if article is None:
+            return
     try:
         extraction = dump_extraction(get_extractor().extract(article.text, article.published_datetime))
     except TRANSIENT_ERRORS:
