@@ -54,11 +54,12 @@ def _not_blank(value: str) -> None:
         raise ValidationError("Must contain more than whitespace.")
 
 
-def _http_url(value: str) -> None:
+def http_url(value: str) -> None:
     """An absolute http(s) URI with a host, as RFC 3986 (and so openapi.yaml's ``format: uri``) has it.
 
     marshmallow's own URL field also wants a top-level domain of two letters or more,
-    which RFC 3986 does not; the article's URL is only reported back, never fetched.
+    which RFC 3986 does not. Whether the URL may be fetched is for the SSRF guard
+    (:mod:`service.fetching.guard`) to say.
     """
     if not _HTTP_SCHEME.match(value) or _NOT_IN_URI.search(value):
         raise ValidationError("Not an http or https URL.")
@@ -93,7 +94,7 @@ class ArticleSubmissionSchema(Schema):
     refresh = fields.Boolean(load_default=False)
     author = fields.String(allow_none=True, validate=validate.Length(max=MAX_AUTHOR_CHARS))
     title = fields.String(allow_none=True, validate=validate.Length(max=MAX_TITLE_CHARS))
-    url = fields.String(allow_none=True, validate=[validate.Length(max=MAX_URL_CHARS), _http_url])
+    url = fields.String(allow_none=True, validate=[validate.Length(max=MAX_URL_CHARS), http_url])
     publisher = fields.String(allow_none=True, validate=validate.Length(max=MAX_PUBLISHER_CHARS))
     published_at = RFC3339DateTime(format="iso", allow_none=True)
     language = fields.String(

@@ -209,12 +209,19 @@ class QueueFull(Exception):
     """The article would need a new job, and the queue is at its bound."""
 
 
+class SettleListener(Protocol):
+    """Told inside the transaction that settles an article (:class:`service.webhook_events.WebhookEvents`)."""
+
+    def __call__(self, pipe: Pipeline, article_id: str, status: str, details: dict[str, Any]) -> None: ...
+
+
 @dataclass
 class ArticleStore:
     """Reads and writes articles and results; the only module that knows the key layout."""
 
     redis: Redis
     result_ttl: int
+    on_settled: SettleListener | None = None
 
     # --- reads -------------------------------------------------------------------------
 
@@ -359,6 +366,8 @@ class ArticleStore:
             pipe.hdel(key, "problem")
             pipe.expire(key, self.result_ttl)
             pipe.publish(events_channel(article_id), DONE)
+            if self.on_settled is not None:
+                self.on_settled(pipe, article_id, DONE, {"claims_count": len(extraction.get("claims", []))})
 
         return self._transition(article_id, job_id, apply) is not None
 
@@ -371,6 +380,8 @@ class ArticleStore:
             pipe.hset(key, mapping=fields_)
             pipe.expire(key, self.result_ttl)
             pipe.publish(events_channel(article_id), FAILED)
+            if self.on_settled is not None:
+                self.on_settled(pipe, article_id, FAILED, {"problem": problem})
 
         return self._transition(article_id, job_id, apply) is not None
 

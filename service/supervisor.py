@@ -137,6 +137,7 @@ def serve(config: Config, host: str, port: int, workers: int) -> int:
     """Run the whole service; returns when stopped (0) or when it gave up (1)."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     children = [Child(f"worker-{i + 1}", cli_command("worker")) for i in range(workers)]
+    children.append(Child("webhook-worker", cli_command("webhook-worker")))
     children.append(Child("api", cli_command("api", "--host", host, "--port", str(port))))
     if config.redis_url:
         log.info("Redis at %s; %d workers; API on http://%s:%d", config.redis_url, workers, host, port)

@@ -25,6 +25,7 @@ from rq.timeouts import JobTimeoutException
 from service.config import Config
 from service.problems import EXTRACTION_FAILED, problem_body
 from service.store import ArticleStore, connect
+from service.webhook_events import WebhookEvents
 from service.article_sources import URL
 from workers.claims import dump_extraction
 from workers.page_fetch import fetch_article_text
@@ -96,9 +97,11 @@ def _settle_after_failure(job: Job, connection: Redis, reason: str) -> None:
 
 
 def _store(connection: Redis | None) -> ArticleStore:
-    """The store on the job's connection (its own when called outside RQ), with the env's TTL."""
+    """The store on the job's connection (its own when called outside RQ), with the env's TTL,
+    announcing settled articles to their owners' webhooks."""
     config = Config.from_env()
-    return ArticleStore(connection or connect(config.redis_url), config.result_ttl)
+    redis = connection or connect(config.redis_url)
+    return ArticleStore(redis, config.result_ttl, on_settled=WebhookEvents(redis, config).announce)
 
 
 def _problem(status: int, detail: str) -> dict[str, Any]:
