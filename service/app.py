@@ -17,7 +17,8 @@ from redis.exceptions import RedisError
 from werkzeug.exceptions import HTTPException
 
 from service.access import init_access
-from service.blueprints import articles, extract, health, webhooks
+from service.batches import init_batch_intake
+from service.blueprints import articles, batches, extract, health, webhooks
 from service.blueprints.docs import register_docs
 from service.config import Config
 from service.context import EXTENSION_NAME, Services
@@ -54,8 +55,9 @@ def create_app(config: Config | None = None, redis: Redis | None = None) -> Flas
     )
     init_request_limits(app, config)
     init_access(app)
+    init_batch_intake(app, config)
     init_rate_limits(app, config)
-    for blueprint in (articles.bp, extract.bp, health.bp, webhooks.bp):
+    for blueprint in (articles.bp, extract.bp, health.bp, webhooks.bp, batches.bp):
         app.register_blueprint(blueprint)
     register_docs(app)
     _register_error_handlers(app)
