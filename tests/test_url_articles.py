@@ -6,6 +6,9 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import ipaddress
+import shutil
+import ssl
+import subprocess
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
@@ -350,3 +353,32 @@ def test_a_submission_needs_text_html_or_a_url(client) -> None:
         response = client.post("/v1/articles", json=body)
         assert response.status_code == 422, body
     assert client.post("/v1/articles", json={"html": "<html><head><title>Empty</title></head><body><img src=a.png></body></html>"}).status_code == 422
+
+
+@pytest.fixture
+def tls_page(tmp_path) -> Iterator[tuple[str, list[str]]]:
+    """An HTTPS server on loopback with a self-signed certificate for news.example; records the SNI names."""
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command (Debian package openssl)")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=news.example",
+         "-addext", "subjectAltName=DNS:news.example", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )
+    names: list[str] = []
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    context.sni_callback = lambda sock, name, ctx: names.append(name)
+    with loopback_server(Pages) as server:
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+        yield f"https://news.example:{server.server_address[1]}", names
+
+
+def test_https_sends_the_urls_host_as_sni_and_verifies_the_certificate(tls_page) -> None:
+    url, names = tls_page
+    http = loopback_http((port_of(url),), resolver=lambda host, p: ["127.0.0.1"])
+    with pytest.raises(FetchFailed) as failed:
+        http.fetch_page(f"{url}/news")
+    assert failed.value.reason == "network" and "CERTIFICATE_VERIFY_FAILED" in str(failed.value)
+    assert names == ["news.example"]  # connected to 127.0.0.1, spoke TLS to the URL's host
