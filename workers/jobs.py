@@ -1,5 +1,9 @@
 """The RQ job that extracts one article, and the hooks that record its failures.
 
+An article submitted by URL alone is fetched first (:mod:`workers.page_fetch`). Settling
+an article (done or failed) also queues its owners' webhook deliveries, in the same
+transaction (:mod:`service.webhook_events`).
+
 Transient errors (Redis trouble, the job timeout) are raised so that RQ retries the job
 with backoff; any other error from the pipeline is permanent for this article and
 extractor version, so the article is marked failed at once instead of being retried.
@@ -22,11 +26,11 @@ from rq.exceptions import AbandonedJobError
 from rq.job import Job
 from rq.timeouts import JobTimeoutException
 
+from service.article_sources import URL
 from service.config import Config
 from service.problems import EXTRACTION_FAILED, problem_body
 from service.store import ArticleStore, connect
 from service.webhook_events import WebhookEvents
-from service.article_sources import URL
 from workers.claims import dump_extraction
 from workers.page_fetch import fetch_article_text
 from workers.pipeline import get_extractor
