@@ -93,3 +93,6 @@ def test_a_key_sees_only_its_own_batches(client, redis_conn) -> None:
     assert client.get(batch["links"]["self"], headers=b).status_code == 404
     assert client.get(batch["links"]["claims"], headers=b).status_code == 404
     assert client.get(batch["links"]["self"], headers=a).status_code == 200
+    (line,) = read_ndjson(client.get(batch["links"]["claims"], headers=a))
+    assert client.get(f"/v1/articles/{line['article_id']}", headers=a).status_code == 200  # the batch's key owns it
+    assert client.get(f"/v1/articles/{line['article_id']}", headers=b).status_code == 404
