@@ -12,8 +12,6 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-import trafilatura
-
 from service.schemas import MAX_AUTHOR_CHARS, MAX_PUBLISHER_CHARS, MAX_TITLE_CHARS
 
 # htmldate's options: the original publication date (not the last update), with its time when given.
@@ -27,6 +25,8 @@ class NoArticleText(Exception):
 
 def extract_from_html(html: str | bytes, url: str | None = None) -> dict[str, Any]:
     """``text``, ``title``, ``author``, ``publisher`` and ``published_at`` (aware, UTC) of a page."""
+    import trafilatura  # imported on first use: it adds most of a second to every API process's start
+
     document = trafilatura.bare_extraction(
         html,
         url=url,
