@@ -22,6 +22,9 @@ from service.store import Article, ArticleStore, rfc3339
 log = logging.getLogger(__name__)
 
 CLIENT_FIELDS = ("title", "author", "publisher", "published_at")
+# The submitted URL did not lead to an article: the client's input, not this service, is at
+# fault (and /v1/extract answers a failed article with its problem's status).
+FETCH_FAILED_STATUS = 422
 
 
 def fetch_article_text(store: ArticleStore, article: Article, job_id: str | None, config: Config) -> Article | None:
@@ -54,7 +57,7 @@ def fetch_problem(
         extensions["http_status"] = http_status
     if address_class is not None:
         extensions["address_class"] = address_class
-    return problem_body(502, FETCH_FAILED, detail, **extensions)
+    return problem_body(FETCH_FAILED_STATUS, FETCH_FAILED, detail, **extensions)
 
 
 def _page_fields(page: Page) -> dict[str, Any]:
