@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test eval clean
+.PHONY: install run test check eval clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,10 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# The fast tier: the pipeline and the API on real Redis, no proofs and no started processes.
+check: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow"
 
 eval: $(STAMP)
 	mkdir -p build

@@ -1,9 +1,12 @@
 """Who is calling: the API key behind a request, or its client address when the API is open.
 
-With any key configured (``claimwire keys create``), every endpoint but the probes and
-the documentation needs ``Authorization: Bearer <key>``; without one, 401. With none,
-the API is open to whoever can reach it, and says so at start-up and in ``/readyz``.
-The caller's key owns the articles it submits and is what rate limits count.
+Once a key was created (``claimwire keys create``), every endpoint but the probes and the
+documentation needs ``Authorization: Bearer <key>``; without one, 401, and an address
+that keeps failing gets 429 (:mod:`service.auth_throttle`). That holds after the last key
+is revoked too, until the operator runs ``claimwire keys open``: then the API is open to
+whoever can reach it, and says so at start-up and in ``/readyz``. The caller's key, or
+:data:`~service.store.ANONYMOUS` without one, owns the articles it submits; a caller
+without a key never sees an article submitted with one. The key is what rate limits count.
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ from dataclasses import dataclass
 from flask import Flask, g, request
 
 from service.context import services
-from service.problems import UNAUTHORIZED, ProblemError
+from service.problems import AUTHENTICATION_THROTTLED, UNAUTHORIZED, ProblemError
+from service.store import ANONYMOUS
 
 OPEN_ENDPOINTS = frozenset(
     {"health.healthz", "health.readyz", "docs.openapi_yaml", "docs.problem_type", "swagger_ui_index"}
@@ -28,8 +32,8 @@ OPEN, API_KEYS = "open", "api-keys"
 
 
 def access_mode() -> str:
-    """``api-keys`` when at least one key is configured, else ``open``."""
-    return API_KEYS if services().keys.any() else OPEN
+    """``api-keys`` when requests need a key, else ``open``."""
+    return API_KEYS if services().keys.required() else OPEN
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +42,11 @@ class Caller:
 
     key_id: str | None
     address: str
+
+    @property
+    def owner(self) -> str:
+        """Whose articles the caller sees: its key's, or those submitted without a key."""
+        return self.key_id or ANONYMOUS
 
     @property
     def rate_limit_key(self) -> str:
@@ -59,14 +68,25 @@ def _identify_caller() -> None:
     if request.routing_exception is not None or is_open_endpoint():
         g.caller = Caller(None, address)
         return
-    keys = services().keys
-    if not keys.any():
+    ext = services()
+    if not ext.keys.required():
         g.caller = Caller(None, address)
         return
+    throttle = ext.auth_throttle
+    wait = throttle.retry_after(address) if throttle else None
+    if wait is not None:
+        raise ProblemError(
+            429,
+            AUTHENTICATION_THROTTLED,
+            f"Too many requests from {address} had a missing or wrong API key; try again in {wait} s.",
+            headers={"Retry-After": str(wait)},
+        )
     header = request.headers.get("Authorization")
     match = _BEARER.fullmatch(header.strip()) if header else None
-    key_id = keys.identify(match.group(1)) if match else None
+    key_id = ext.keys.identify(match.group(1)) if match else None
     if key_id is None:
+        if throttle:
+            throttle.record_failure(address)
         raise _unauthorized("missing" if header is None else "invalid")
     g.caller = Caller(key_id, address)
 

@@ -13,10 +13,11 @@ import logging
 from flask import Flask, Response
 from marshmallow import ValidationError
 from redis import Redis
-from redis.exceptions import RedisError
+from redis.exceptions import OutOfMemoryError, RedisError
 from werkzeug.exceptions import HTTPException
 
 from service.access import init_access
+from service.auth_throttle import AuthThrottle
 from service.batches import init_batch_intake
 from service.blueprints import articles, batches, extract, health, webhooks
 from service.blueprints.docs import register_docs
@@ -38,6 +39,8 @@ from service.store import ArticleStore, connect
 log = logging.getLogger(__name__)
 
 RETRY_STORAGE_AFTER_SECONDS = "5"
+# Memory comes back as articles expire or are deleted: not within seconds.
+RETRY_FULL_STORAGE_AFTER_SECONDS = "60"
 
 
 def create_app(config: Config | None = None, redis: Redis | None = None) -> Flask:
@@ -52,6 +55,7 @@ def create_app(config: Config | None = None, redis: Redis | None = None) -> Flas
         store=ArticleStore(redis, config.result_ttl),
         jobs=ExtractionJobs(redis, config),
         keys=ApiKeys(redis),
+        auth_throttle=AuthThrottle(config.auth_failure_limit, config.redis_url) if config.auth_failure_limit else None,
     )
     init_request_limits(app, config)
     init_access(app)
@@ -79,6 +83,13 @@ def _register_error_handlers(app: Flask) -> None:
         status = error.code or 500
         headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
         return problem_response(problem_body(status, detail=error.description), headers)
+
+    @app.errorhandler(OutOfMemoryError)
+    def storage_full(error: OutOfMemoryError) -> Response:
+        # A refused write is a whole refused transaction: nothing of the request was stored.
+        log.error("Redis refuses writes, it is at its maxmemory: %s", error)
+        body = problem_body(503, STORAGE_UNAVAILABLE, "The service's storage is full; nothing was stored.")
+        return problem_response(body, {"Retry-After": RETRY_FULL_STORAGE_AFTER_SECONDS})
 
     @app.errorhandler(RedisError)
     def storage_down(error: RedisError) -> Response:

@@ -5,21 +5,24 @@
   metadata here, in the API, and the article goes on as if that text had been sent
   (``source: html``); fields the client sent win over the extracted ones.
 * a ``url`` and neither: the worker fetches the page (``source: url``, text empty until
-  then). Its id is derived from the URL (see :func:`url_article_id`), so the same URL
-  submitted again while the article lives (``CLAIMWIRE_RESULT_TTL``) answers with that
-  article, unless ``refresh`` asks for a new fetch.
+  then). Its id is derived from the URL and the publication time the client sent, if any
+  (see :func:`url_article_id`), so the same URL submitted again while the article lives
+  (``CLAIMWIRE_RESULT_TTL``) answers with that article, unless ``refresh`` asks for a new
+  fetch.
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from marshmallow import ValidationError
 
 from service.html_articles import NoArticleText, extract_from_html, merge_extracted
+from service.store import rfc3339
 from workers.version import EXTRACTOR_VERSION
 
 TEXT, HTML, URL = "text", "html", "url"
@@ -49,14 +52,18 @@ def prepare(loaded: dict[str, Any]) -> Prepared:
         except NoArticleText as exc:
             raise ValidationError({"html": [str(exc)]}) from None
         return Prepared({**merge_extracted(fields_, extracted), "source": HTML})
-    return Prepared({**fields_, "text": "", "source": URL}, url_article_id(fields_["url"]), refresh)
+    url = fields_["url"]
+    article_id = url_article_id(url, fields_.get("published_at"))
+    return Prepared({**fields_, "text": "", "source": URL, "page_url": url}, article_id, refresh)
 
 
-def url_article_id(url: str) -> str:
-    """SHA-256 of the extractor version and the normalised URL (scheme and host lower-cased,
-    default port and fragment dropped), its first 32 hex digits."""
+def url_article_id(url: str, published_at: datetime | None = None) -> str:
+    """SHA-256 of the extractor version, the publication time the client sent (if any) and the
+    normalised URL (scheme and host lower-cased, default port and fragment dropped), its first
+    32 hex digits. Like a text's id, it holds all that the extraction depends on."""
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     netloc = parts.netloc.rpartition("@")[2].lower().removesuffix(DEFAULT_PORT_SUFFIX.get(scheme, ""))
     normal = urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
-    return hashlib.sha256(f"{EXTRACTOR_VERSION}\nurl\n{normal}".encode()).hexdigest()[:32]
+    stamp = rfc3339(published_at) if published_at else ""
+    return hashlib.sha256(f"{EXTRACTOR_VERSION}\nurl\n{stamp}\n{normal}".encode()).hexdigest()[:32]

@@ -39,7 +39,9 @@ from redis import Redis
 from service.config import Config
 from service.problems import MALFORMED_BODY, VALIDATION, ProblemError
 from service.request_cost import charge
+from service.request_limits import read_body
 from service.store import KEY_PREFIX, article_key, now_rfc3339, result_key
+from service.submission import load_json
 
 MAX_BATCH_ITEMS = 2_000
 BATCH_ENDPOINT = "batches.create"
@@ -66,8 +68,7 @@ def init_batch_intake(app: Flask, config: Config) -> None:
     def read_batch() -> None:
         if request.endpoint != BATCH_ENDPOINT:
             return
-        request.max_content_length = config.max_batch_bytes
-        items = _read_items()
+        items = _read_items(config)
         if limit_amount is not None and len(items) > limit_amount:
             raise ProblemError(
                 422, VALIDATION,
@@ -90,29 +91,30 @@ class MalformedItem:
     detail: str
 
 
-def _read_items() -> list[Any]:
-    if request.mimetype == NDJSON:
-        items: list[Any] = []
-        for number, line in enumerate(request.stream, start=1):
-            if line.strip():
-                try:
-                    items.append(json.loads(line))
-                except (ValueError, RecursionError) as exc:
-                    items.append(MalformedItem(f"Line {number} is not valid JSON: {exc}."))
-                _check_count(len(items))
-    elif request.mimetype == "application/json":
-        try:
-            items = json.loads(request.get_data(cache=False))
-        except (ValueError, RecursionError) as exc:
-            raise ProblemError(400, MALFORMED_BODY, f"The body is not valid JSON: {exc}.") from None
-        if not isinstance(items, list):
-            raise ProblemError(400, MALFORMED_BODY, "The body must be a JSON array of articles.")
-        _check_count(len(items))
-    else:
+def _read_items(config: Config) -> list[Any]:
+    """The batch's items: the body read whole as :func:`~service.request_limits.read_body` reads
+    any body (413, 408), each item decoded as a single article's JSON is (a bad NDJSON line is
+    that item's problem)."""
+    if request.mimetype not in BATCH_MEDIA_TYPES:
         raise ProblemError(
             415, detail=f"Send the batch as {' or '.join(BATCH_MEDIA_TYPES)}.",
             headers={"Accept-Post": ", ".join(BATCH_MEDIA_TYPES)},
         )
+    body = read_body(request, config, config.max_batch_bytes)
+    if request.mimetype == NDJSON:
+        items: list[Any] = []
+        for number, line in enumerate(body.splitlines(), start=1):
+            if line.strip():
+                try:
+                    items.append(load_json(line))
+                except ProblemError as exc:
+                    items.append(MalformedItem(f"Line {number}: {exc.detail}"))
+                _check_count(len(items))
+    else:
+        items = load_json(body)
+        if not isinstance(items, list):
+            raise ProblemError(400, MALFORMED_BODY, "The body must be a JSON array of articles.")
+        _check_count(len(items))
     if not items:
         raise ProblemError(422, VALIDATION, "The batch has no items.")
     return items

@@ -144,7 +144,22 @@ def keys_revoke(key_id: str) -> None:
         raise click.ClickException(f"there is no key {key_id!r}")
     click.echo(f"revoked key {key_id}", err=True)
     if not api_keys.any():
-        click.echo("warning: no key is left, so the API is open to anyone who can reach it", err=True)
+        click.echo(
+            "no key is left: the API stays closed (every request 401) until you create a key, "
+            "or open it to callers without a key with `claimwire keys open`",
+            err=True,
+        )
+
+
+@keys.command("open")
+def keys_open() -> None:
+    """Open the API to callers without a key, once every key is revoked.
+
+    They see only the articles submitted without a key, never those of a key.
+    """
+    if not _api_keys().open_access():
+        raise click.ClickException("keys exist: revoke them all first (`claimwire keys list`)")
+    click.echo("the API is open: anyone who can reach it may call it without a key", err=True)
 
 
 def _api_keys() -> "ApiKeys":
@@ -158,16 +173,18 @@ def _api_keys() -> "ApiKeys":
 
 
 def _check_redis(config: Config) -> "Redis":
-    """Wait for Redis, then refuse to start (or warn) when it could lose accepted articles; the client."""
+    """Wait for Redis, then refuse to start (or warn) when it could lose accepted articles, and warn
+    when it needs no password; the client."""
     from redis.exceptions import RedisError
 
-    from service.startup_checks import PersistenceError, check_persistence, wait_for_redis
+    from service.startup_checks import PersistenceError, check_authentication, check_persistence, wait_for_redis
     from service.store import connect
 
     redis = connect(config.redis_url)
     try:
         wait_for_redis(redis)
         check_persistence(redis, config.redis_check)
+        check_authentication(redis, config.redis_check)
     except RedisError as exc:
         raise click.ClickException(f"Redis does not answer: {exc}") from None
     except PersistenceError as exc:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from flask import current_app
 from redis import Redis
 
+from service.auth_throttle import AuthThrottle
 from service.config import Config
 from service.keys import ApiKeys
 from service.queueing import ExtractionJobs
@@ -17,13 +18,15 @@ EXTENSION_NAME = "claimwire"
 
 @dataclass(frozen=True, slots=True)
 class Services:
-    """Configuration, the Redis client, the article store, the extraction jobs and the API keys."""
+    """Configuration, the Redis client, the article store, the extraction jobs, the API keys
+    and the throttle of failed authentications (None when off)."""
 
     config: Config
     redis: Redis
     store: ArticleStore
     jobs: ExtractionJobs
     keys: ApiKeys
+    auth_throttle: AuthThrottle | None = None
 
 
 def services() -> Services:

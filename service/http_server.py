@@ -1,30 +1,38 @@
 """Gunicorn serving the Flask app, configured from :class:`service.config.Config`.
 
 The same settings as ``gunicorn service.wsgi:app``, without a gunicorn config file to
-keep in step: ``CLAIMWIRE_API_PROCESSES`` worker processes, each with a few threads so
-that requests waiting on ``POST /v1/extract`` do not block the others.
+keep in step: ``CLAIMWIRE_API_PROCESSES`` worker processes of gunicorn's gevent worker
+class. Each request runs in a greenlet, not a thread of a small pool, so what makes a
+request wait (``POST /v1/extract`` waiting for its claims, a client sending its body
+slowly) costs one greenlet and a socket, and never holds up the probes, the reads or the
+other clients: a process serves up to ``CONNECTIONS_PER_PROCESS`` connections at once.
+Nothing the API does between its waits is long on the CPU (the extraction runs in the
+workers; decoding is bounded by the body limit and the accepted charsets).
 
 gunicorn parses the request line and headers itself and answers what it cannot parse
 (a request line or a header field over its limits, a malformed request) with an HTML
-page. :class:`ProblemThreadWorker` makes those answers problem+json too, so every error
+page. :class:`ProblemGeventWorker` makes those answers problem+json too, so every error
 a client can get from the API has one shape.
 """
 
 from __future__ import annotations
 
 import json
+import signal
 import socket
 from typing import Any
 
 from flask import Flask
 from gunicorn import util
 from gunicorn.app.base import BaseApplication
-from gunicorn.workers.gthread import ThreadWorker
+from gunicorn.workers.ggevent import GeventWorker
 
 from service.config import Config
+from service.parent_death import die_with_parent
 from service.problems import PROBLEM_MEDIA_TYPE, problem_body
 
-THREADS_PER_PROCESS = 4
+CONNECTIONS_PER_PROCESS = 1000
+HEARTBEAT_TIMEOUT = 30
 GRACEFUL_TIMEOUT = 20
 MAX_HEADER_FIELDS = 100
 MAX_REQUEST_LINE = 8190  # gunicorn's ceiling
@@ -40,8 +48,14 @@ def write_problem(sock: socket.socket, status: int, reason: str, message: str) -
     util.write_nonblock(sock, head.encode("latin-1") + body)
 
 
-class ProblemThreadWorker(ThreadWorker):  # type: ignore[misc]
-    """gunicorn's gthread worker whose own error responses are problems."""
+def stop_with_master(_server: Any, worker: Any) -> None:
+    """gunicorn's post_fork hook: the worker stops (SIGTERM, finishing its requests) when its
+    master dies, however it died, instead of serving on as an orphan."""
+    die_with_parent(signal.SIGTERM, worker.ppid)
+
+
+class ProblemGeventWorker(GeventWorker):  # type: ignore[misc]
+    """gunicorn's gevent worker whose own error responses are problems."""
 
     def init_process(self) -> None:
         # The worker process is ours alone: its gunicorn writes errors through util.write_error.
@@ -57,10 +71,10 @@ class ApiServer(BaseApplication):  # type: ignore[misc]  # gunicorn ships no typ
         self.options: dict[str, Any] = {
             "bind": f"{host}:{port}",
             "workers": config.api_processes,
-            "worker_class": f"{__name__}.ProblemThreadWorker",
-            "threads": THREADS_PER_PROCESS,
-            # Above the longest request: POST /v1/extract waits up to extract_wait.
-            "timeout": int(config.extract_wait) + 30,
+            "worker_class": f"{__name__}.ProblemGeventWorker",
+            "worker_connections": CONNECTIONS_PER_PROCESS,
+            # A process whose event loop is stuck this long (no heartbeat) is restarted.
+            "timeout": HEARTBEAT_TIMEOUT,
             # A header field larger than all headers may be is refused before Flask sees it.
             "limit_request_field_size": config.max_header_bytes,
             "limit_request_fields": MAX_HEADER_FIELDS,
@@ -69,6 +83,7 @@ class ApiServer(BaseApplication):  # type: ignore[misc]  # gunicorn ships no typ
             "accesslog": "-",
             "errorlog": "-",
             "proc_name": "claimwire-api",
+            "post_fork": stop_with_master,
         }
         super().__init__()
 

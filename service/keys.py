@@ -12,7 +12,13 @@ key                                    type    content
 ``claimwire:apikeys``                  hash    key id -> JSON ``{"id", "name",
                                                "created_at", "digest"}``
 ``claimwire:apikey:{sha256(token)}``   string  the key id of that token
+``claimwire:apikeys:required``         string  ``1`` once a key was created: the API needs
+                                               a key, even after the last one is revoked,
+                                               until ``claimwire keys open``
 =====================================  ======  ==========================================
+
+Revoking the last key therefore never opens the API by surprise: the operator opens it on
+purpose, and even then a caller without a key sees only what it submitted without one.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from redis import Redis
 from service.store import KEY_PREFIX, now_rfc3339
 
 KEYS_HASH = f"{KEY_PREFIX}apikeys"
+REQUIRED_FLAG = f"{KEY_PREFIX}apikeys:required"
 TOKEN_PREFIX = "cw_"
 TOKEN_BYTES = 32
 KEY_ID_BYTES = 6
@@ -63,6 +70,7 @@ class ApiKeys:
         with self.redis.pipeline() as pipe:
             pipe.hset(KEYS_HASH, key.id, json.dumps(asdict(key)))
             pipe.set(_digest_key(key.digest), key.id)
+            pipe.set(REQUIRED_FLAG, "1")
             pipe.execute()
         return key, token
 
@@ -80,12 +88,28 @@ class ApiKeys:
         with self.redis.pipeline() as pipe:
             pipe.hdel(KEYS_HASH, key_id)
             pipe.delete(_digest_key(key.digest))
+            pipe.set(REQUIRED_FLAG, "1")
             pipe.execute()
         return True
 
     def any(self) -> bool:
-        """Whether any key exists, that is, whether the API requires one."""
+        """Whether any key exists."""
         return bool(self.redis.exists(KEYS_HASH))
+
+    def required(self) -> bool:
+        """Whether the API requires a key: one exists, or one did and the API was not opened since."""
+        return bool(self.redis.exists(KEYS_HASH, REQUIRED_FLAG))
+
+    def open_access(self) -> bool:
+        """Let callers without a key use the API; False (nothing changed) while a key exists."""
+        with self.redis.pipeline() as pipe:
+            pipe.watch(KEYS_HASH)
+            if pipe.exists(KEYS_HASH):
+                return False
+            pipe.multi()
+            pipe.delete(REQUIRED_FLAG)
+            pipe.execute()
+        return True
 
     def identify(self, token: str) -> str | None:
         """The id of the key whose token this is, or None (unknown or revoked)."""

@@ -40,8 +40,9 @@ VALIDATION = ProblemType(
 MALFORMED_BODY = ProblemType(
     "malformed-body",
     "Malformed request body",
-    "The body could not be decoded: invalid JSON (NaN and Infinity are not JSON), JSON nested "
-    "too deeply, or text that is not valid in the declared charset.",
+    "The body could not be decoded: invalid JSON (NaN and Infinity are not JSON, nor is a "
+    "number too large to be finite), JSON nested too deeply, or text that is not valid in "
+    "the declared charset.",
 )
 INVALID_IDEMPOTENCY_KEY = ProblemType(
     "invalid-idempotency-key",
@@ -81,7 +82,8 @@ FETCH_FAILED = ProblemType(
 STORAGE_UNAVAILABLE = ProblemType(
     "storage-unavailable",
     "Storage unavailable",
-    "The service cannot reach Redis right now. Retry after the number of seconds in Retry-After.",
+    "The service cannot reach Redis right now, or Redis is full and refuses writes. Nothing of the "
+    "request was stored; retry after the number of seconds in Retry-After.",
 )
 UNAUTHORIZED = ProblemType(
     "unauthorized",
@@ -95,6 +97,19 @@ RATE_LIMITED = ProblemType(
     "This API key (or, when the service is open, this client address) sent more requests "
     "than its limit allows. Wait the number of seconds in Retry-After; the X-RateLimit-* "
     "headers of every response tell the limit, what is left of it and when it resets.",
+)
+AUTHENTICATION_THROTTLED = ProblemType(
+    "authentication-throttled",
+    "Too many failed authentications",
+    "Too many requests from this client address came with a missing or wrong API key, so "
+    "its requests are not checked for a while. Wait the number of seconds in Retry-After, "
+    "and send a valid key.",
+)
+BODY_TIMEOUT = ProblemType(
+    "body-timeout",
+    "Request body too slow",
+    "The request body did not arrive in full within the time the service allows for it "
+    "(`CLAIMWIRE_BODY_TIMEOUT`). Nothing was stored; send the request again, all at once.",
 )
 QUEUE_FULL = ProblemType(
     "queue-full",
@@ -122,6 +137,8 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
         STORAGE_UNAVAILABLE,
         UNAUTHORIZED,
         RATE_LIMITED,
+        AUTHENTICATION_THROTTLED,
+        BODY_TIMEOUT,
         QUEUE_FULL,
         NOT_READY,
     )

@@ -4,6 +4,11 @@ The API refers to the job function by its dotted path, so the web processes neve
 import the worker's code. Each job gets the configured timeout and an RQ ``Retry``
 with exponential backoff; the worker's failure hooks turn what RQ decides (retry or
 give up) into the article's status.
+
+A job is data in Redis that names a function for a worker to import and call. Jobs are
+serialised as JSON, never pickle (unpickling runs code of the pickle's choosing), and
+:data:`JOB_FUNCTIONS` and :data:`JOB_CALLBACKS` are the only functions a worker calls
+by name (:class:`workers.trusted_jobs.TrustedJob`): anyone else's job fails unrun.
 """
 
 from __future__ import annotations
@@ -13,11 +18,19 @@ from redis.client import Pipeline
 from rq import Callback, Queue, Retry
 from rq.exceptions import InvalidJobOperation
 from rq.job import Job, JobStatus
+from rq.serializers import JSONSerializer
 
 from service.config import Config
 
 EXTRACT_JOB = "workers.jobs.extract_article"
 FAILURE_CALLBACK = "workers.jobs.record_failure"
+# Webhook deliveries (:mod:`service.webhook_events`), on a queue of their own.
+DELIVER_JOB = "workers.deliveries.deliver_webhook"
+DELIVERY_FAILURE_CALLBACK = "workers.deliveries.record_delivery_failure"
+# The allow-lists: every function a worker may call because a job in Redis names it.
+JOB_FUNCTIONS: frozenset[str] = frozenset({EXTRACT_JOB, DELIVER_JOB})
+JOB_CALLBACKS: frozenset[str] = frozenset({FAILURE_CALLBACK, DELIVERY_FAILURE_CALLBACK})
+JOB_SERIALIZER = JSONSerializer
 RETRY_FIRST_DELAY = 2
 RETRY_BACKOFF_FACTOR = 4
 RETRY_MAX_DELAY = 300
@@ -37,7 +50,9 @@ class ExtractionJobs:
 
     def __init__(self, redis: Redis, config: Config) -> None:
         self.config = config
-        self.queue = Queue(config.queue_name, connection=redis, default_timeout=config.job_timeout)
+        self.queue = Queue(
+            config.queue_name, connection=redis, default_timeout=config.job_timeout, serializer=JOB_SERIALIZER
+        )
 
     def enqueue(self, pipeline: Pipeline, article_id: str) -> str:
         """Queue the extraction of one article inside the caller's transaction; returns the job id."""

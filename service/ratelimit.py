@@ -7,6 +7,10 @@ here rather than by flask-limiter, which would also overwrite the ``Retry-After`
 other responses (a 409 or a 503 says when to come back for its own reason): every
 limited response carries ``X-RateLimit-Limit``, ``-Remaining`` and ``-Reset`` (Unix
 time), and a request over the limit gets a 429 problem with ``Retry-After`` seconds.
+
+When Redis cannot count (it is down, or full and refusing writes), a request is let
+through uncounted rather than refused: a read is still served, and a write meets the
+storage's own answer (503 with ``Retry-After``, nothing stored).
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ def init_rate_limits(app: Flask, config: Config) -> None:
         storage_uri=config.redis_url or DEFAULT_REDIS_URL,
         storage_options={"key_prefix": STORAGE_PREFIX},
         strategy=STRATEGY,
+        swallow_errors=True,
     )
     limiter.request_filter(is_open_endpoint)
     limiter.init_app(app)

@@ -80,7 +80,11 @@ class RFC3339DateTime(fields.AwareDateTime):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
         if not isinstance(value, str) or not _RFC3339.fullmatch(value):
             raise self.make_error("invalid", input=value, obj_type=self.OBJ_TYPE)
-        return super()._deserialize(value.upper(), attr, data, **kwargs).astimezone(timezone.utc)
+        moment = super()._deserialize(value.upper(), attr, data, **kwargs)
+        try:  # 0001-01-01T00:00:00+01:00 is in year 0 in UTC, 9999-12-31T23:59:59-01:00 in 10000
+            return moment.astimezone(timezone.utc)
+        except OverflowError:
+            raise ValidationError("Must fall within the years 1 to 9999 in UTC.") from None
 
 
 class ArticleSubmissionSchema(Schema):

@@ -6,10 +6,17 @@ crash-loops through the supervisor's restart budget nor skips the checks below.
 
 Persistence: a 202 promises that the article will be extracted. That promise survives
 a Redis restart only with the append-only file on (``appendonly yes``), and memory
-pressure only with ``maxmemory-policy noeviction`` (Redis then refuses writes, which
-the API answers with a 503, instead of silently evicting queued articles).
-``CLAIMWIRE_REDIS_CHECK`` says what to do when either is missing: ``warn`` (log it),
-``refuse`` (exit with the reason) or ``off``.
+pressure only with ``maxmemory-policy noeviction``: once Redis reaches its ``maxmemory``
+it refuses writes, and the API answers 503 with ``Retry-After`` having stored nothing (a
+submission is one MULTI transaction, which Redis refuses whole), instead of silently
+evicting queued articles. (The private Redis of ``serve`` has a ``maxmemory``,
+``CLAIMWIRE_REDIS_MAXMEMORY``; without one Redis grows until the system kills it.)
+``CLAIMWIRE_REDIS_CHECK`` says what to do when either setting is missing: ``warn`` (log
+it), ``refuse`` (exit with the reason) or ``off``.
+
+Authentication: anyone who can write to Redis can read every article, forge API keys
+and queue jobs, so a Redis that obeys a client without credentials is worth a warning
+(unless ``CLAIMWIRE_REDIS_CHECK`` is ``off``).
 
 Access: with no API key configured the API is open to anyone who can reach it; the API
 says so in its log (and in ``/readyz``).
@@ -26,6 +33,7 @@ from redis.exceptions import RedisError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from service.keys import ApiKeys
+from service.redis_auth import answers_without_auth
 
 log = logging.getLogger("claimwire.startup")
 
@@ -86,20 +94,43 @@ def check_persistence(redis: Redis, mode: str) -> None:
         log.warning("%s", problem)
 
 
+def check_authentication(redis: Redis, mode: str) -> None:
+    """Warn when Redis obeys a client that sends no password."""
+    if mode != "off" and answers_without_auth(redis):
+        log.warning(
+            "Redis at %s answers without authentication: anyone who can reach it can read the articles "
+            "and run jobs. Give it a password or an ACL user (requirepass, ACL SETUSER) and put it in "
+            "REDIS_URL, e.g. redis://:PASSWORD@host:6379/0 or rediss://USER:PASSWORD@host:6380/0.",
+            _address(redis),
+        )
+
+
 def announce_access(redis: Redis) -> None:
     """Say in the log whether the API needs keys; open is worth a warning."""
     try:
-        keyed = ApiKeys(redis).any()
+        keys = ApiKeys(redis)
+        keyed, required = keys.any(), keys.required()
     except RedisError as exc:
         log.warning("cannot tell whether API keys are configured (%s)", exc)
         return
     if keyed:
         log.info("API keys are configured: requests need Authorization: Bearer <key>")
+    elif required:
+        log.warning(
+            "every API key was revoked: the API stays CLOSED (every request 401) until a key is "
+            "created, or `claimwire keys open` opens it to callers without a key"
+        )
     else:
         log.warning(
             "no API key is configured: the API is OPEN to anyone who can reach it "
             "(create one with `claimwire keys create --name NAME`)"
         )
+
+
+def _address(redis: Redis) -> str:
+    """Where the client connects (host:port or socket path), without credentials."""
+    kwargs = redis.get_connection_kwargs()
+    return kwargs.get("path") or f"{kwargs.get('host')}:{kwargs.get('port')}"
 
 
 def _config_value(redis: Redis, name: str) -> str:

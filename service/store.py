@@ -7,18 +7,23 @@ key                                    type    content, lifetime
 =====================================  ======  ==============================================
 ``claimwire:article:{id}``             hash    the article and its state: ``status``
                                                (queued | running | done | failed), ``text``,
-                                               ``title``, ``url``, ``publisher``,
-                                               ``published_at``, ``language``, ``metadata``
-                                               (JSON), ``created_at``, ``started_at``,
+                                               ``published_at``, ``language``,
+                                               ``created_at``, ``started_at``,
                                                ``finished_at``, ``extractor_version``,
                                                ``attempts``, ``job_id`` (the RQ job that owns
-                                               it), ``problem`` (JSON, when failed), and one
-                                               ``owner:{key id}`` field per API key that
-                                               submitted it. Expires
+                                               it), ``problem`` (JSON, when failed),
+                                               ``failure`` (``permanent`` when the failure is
+                                               cached like a result), ``page_url`` (the page
+                                               to fetch, for an article submitted by URL) and
+                                               ``page_metadata`` (JSON: title, author and
+                                               publisher found in that page), and one
+                                               ``owner:{owner}`` field per caller that
+                                               submitted it, holding what it submitted
+                                               (see Ownership below). Expires
                                                ``CLAIMWIRE_RESULT_TTL`` seconds after its last
                                                change.
 ``claimwire:result:{id}``              string  the extraction as served (JSON of
-                                               ``workers.claims.ExtractionSchema``); expires
+                                               ``workers.claims.dump_extraction``); expires
                                                ``CLAIMWIRE_RESULT_TTL`` seconds after it was
                                                written, together with its article.
 ``claimwire:idempotency:{sha256(o,k)}``string  JSON ``{"article_id", "fingerprint"}`` for the
@@ -31,15 +36,21 @@ key                                    type    content, lifetime
 =====================================  ======  ==============================================
 
 The article id is derived from what the extraction depends on (the text, the publication
-time and ``EXTRACTOR_VERSION``), so the same article always gets the same id and a new
-extractor version gets fresh results. Every write that touches more than one field or key
-runs in one MULTI transaction, guarded by WATCH where it depends on what it read: nothing
-is ever half-written, and a worker whose job was superseded (article deleted or submitted
-anew) cannot overwrite the newer state.
+time and ``EXTRACTOR_VERSION``; for an article to fetch, its URL in place of the text, see
+:func:`service.article_sources.url_article_id`), so the same article always gets the same
+id and a new extractor version gets fresh results. Every write that touches more than one
+field or key runs in one MULTI transaction, guarded by WATCH where it depends on what it
+read: nothing is ever half-written, and a worker whose job was superseded (article deleted
+or submitted anew) cannot overwrite the newer state.
 
-Ownership: when API keys are in use, an article is visible to the keys that submitted it
-(its ``owner:`` fields) and to no other; the extraction itself is shared by content. With
-no owner given (the API is open) every article is visible.
+Ownership: an article is visible only to the callers that submitted it, each named by an
+``owner:{owner}`` field: an API key id, or ``anonymous`` for a caller without a key (the
+API open). The field holds that owner's own submission (JSON of ``OWNER_FIELDS``: title,
+url, publisher, metadata, author, source, language and when it submitted), so no owner
+ever sees or changes another's; only the text, its publication time (both part of the id)
+and the extraction are shared by content. An article fetched by URL also shares what the
+fetch found (the page's URL is part of its id): the text, and the page's title, author and
+publisher, which an owner sees where it sent none of its own.
 """
 
 from __future__ import annotations
@@ -50,6 +61,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
+from enum import StrEnum
 from typing import Any, Protocol, TypeVar
 
 from redis import Redis
@@ -65,13 +77,40 @@ MAX_OPTIMISTIC_RETRIES = 20
 
 T = TypeVar("T")
 
-QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
-STATUSES: tuple[str, ...] = (QUEUED, RUNNING, DONE, FAILED)
-PENDING: tuple[str, ...] = (QUEUED, RUNNING)
-SETTLED: tuple[str, ...] = (DONE, FAILED)
+
+class ArticleStatus(StrEnum):
+    """Where an article's extraction stands, as stored and served (like rq's ``JobStatus``)."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+QUEUED, RUNNING, DONE, FAILED = ArticleStatus  # the members by their short names
+PENDING = frozenset({QUEUED, RUNNING})
+SETTLED = frozenset({DONE, FAILED})
+
+# A failure of the text itself (the pipeline raised, ran out of time or memory) is cached by
+# content like a result: submitting the same article again answers with it and queues nothing.
+PERMANENT = "permanent"
 
 OWNER_FIELD_PREFIX = "owner:"
-_JSON_FIELDS = ("metadata", "problem")
+# The owner of what a caller without an API key submits (never a key id, which is hex).
+ANONYMOUS = "anonymous"
+# What each owner of an article submitted for itself, kept in its owner field. All but the
+# first two are stored nowhere else; the hash keeps a created_at and language of its own.
+OWNER_FIELDS: tuple[str, ...] = (
+    "created_at", "language", "title", "url", "publisher", "metadata", "author", "source"
+)
+_PRIVATE_FIELDS = OWNER_FIELDS[2:]
+# Extraction state that a new job starts without.
+_RESET_FIELDS: tuple[str, ...] = ("started_at", "finished_at", "problem", "failure")
+# What a fetch found, which a new fetch finds afresh.
+_FETCHED_FIELDS: tuple[str, ...] = ("published_at", "page_metadata")
+# What a fetched page may say of itself, shown where the owner sent nothing of its own.
+PAGE_METADATA_FIELDS: tuple[str, ...] = ("title", "author", "publisher")
+_JSON_FIELDS = ("metadata", "problem", "page_metadata")
 _INT_FIELDS = ("attempts",)
 
 
@@ -93,9 +132,9 @@ def result_key(article_id: str) -> str:
     return f"{KEY_PREFIX}result:{article_id}"
 
 
-def idempotency_key(key: str, owner: str | None = None) -> str:
-    """Scoped by API key, so one client's Idempotency-Key never answers for another's."""
-    scoped = f"{owner or ''}\n{key}"
+def idempotency_key(key: str, owner: str = ANONYMOUS) -> str:
+    """Scoped by owner, so one client's Idempotency-Key never answers for another's."""
+    scoped = f"{owner}\n{key}"
     return f"{KEY_PREFIX}idempotency:{hashlib.sha256(scoped.encode()).hexdigest()}"
 
 
@@ -107,8 +146,39 @@ def _owner_fields(raw: dict[bytes, bytes]) -> list[str]:
     return [k.decode() for k in raw if k.startswith(OWNER_FIELD_PREFIX.encode())]
 
 
-def _visible(raw: dict[bytes, bytes], owner: str | None) -> bool:
-    return bool(raw) and (owner is None or owner_field(owner).encode() in raw)
+def _visible(raw: dict[bytes, bytes], owner: str) -> bool:
+    """Whether ``owner`` submitted the article.
+
+    An article with no owner at all was stored, before every caller was recorded as one,
+    while the API was open: it stays its anonymous callers'.
+    """
+    if owner_field(owner).encode() in raw:
+        return True
+    return bool(raw) and owner == ANONYMOUS and not _owner_fields(raw)
+
+
+def _submission_of(article: Article) -> dict[str, Any]:
+    return {name: getattr(article, name) for name in OWNER_FIELDS}
+
+
+def _as_seen_by(raw: dict[bytes, bytes], owner: str) -> Article:
+    """The article with ``owner``'s own submission in place of anyone else's.
+
+    An owner recorded before submissions were kept per owner (its field holds ``1``)
+    sees the fields stored with the article itself.
+    """
+    article = Article.from_hash(raw)
+    record = json.loads(raw.get(owner_field(owner).encode(), b"null"))
+    return _with_submission(article, record) if isinstance(record, dict) else article
+
+
+def _with_submission(article: Article, record: dict[str, Any]) -> Article:
+    for name in OWNER_FIELDS:
+        setattr(article, name, record.get(name))
+    for name, value in (article.page_metadata or {}).items():
+        if name in PAGE_METADATA_FIELDS and getattr(article, name) is None:
+            setattr(article, name, value)
+    return article
 
 
 def events_channel(article_id: str) -> str:
@@ -136,7 +206,7 @@ class Article:
     """An article as stored, with the state of its extraction."""
 
     id: str
-    status: str
+    status: ArticleStatus
     text: str
     language: str
     extractor_version: str
@@ -150,9 +220,12 @@ class Article:
     metadata: dict[str, Any] | None = None
     author: str | None = None
     source: str | None = None  # text | html | url: what the client sent (absent on older records: text)
+    page_url: str | None = None
+    page_metadata: dict[str, Any] | None = None
     started_at: str | None = None
     finished_at: str | None = None
     problem: dict[str, Any] | None = None
+    failure: str | None = None
 
     @property
     def published_datetime(self) -> datetime | None:
@@ -167,6 +240,8 @@ class Article:
         for name in _INT_FIELDS:
             if name in fields_:
                 fields_[name] = int(fields_[name])
+        if "status" in fields_:
+            fields_["status"] = ArticleStatus(fields_["status"])
         known = cls.__dataclass_fields__
         return cls(**{k: v for k, v in fields_.items() if k in known})
 
@@ -225,17 +300,17 @@ class ArticleStore:
 
     # --- reads -------------------------------------------------------------------------
 
-    def get(self, article_id: str, owner: str | None = None) -> Article | None:
-        """The article, or None when unknown or (with ``owner``) submitted by other keys only."""
+    def get(self, article_id: str, owner: str = ANONYMOUS) -> Article | None:
+        """The article as ``owner`` submitted it, or None when unknown or submitted by others only."""
         raw = self.redis.hgetall(article_key(article_id))
-        return Article.from_hash(raw) if _visible(raw, owner) else None
+        return _as_seen_by(raw, owner) if _visible(raw, owner) else None
 
     def get_result(self, article_id: str) -> dict[str, Any] | None:
         raw = self.redis.get(result_key(article_id))
         return json.loads(raw) if raw else None
 
-    def wait_until_settled(self, article_id: str, timeout: float) -> Article | None:
-        """The article once ``done`` or ``failed``, or as it is after ``timeout`` seconds.
+    def wait_until_settled(self, article_id: str, timeout: float, owner: str = ANONYMOUS) -> Article | None:
+        """The article (as ``owner`` sees it) once ``done`` or ``failed``, or as it is after ``timeout`` seconds.
 
         Subscribes to the article's channel before reading, so a transition that lands
         between the read and the wait still wakes us up.
@@ -244,7 +319,7 @@ class ArticleStore:
         with self.redis.pubsub(ignore_subscribe_messages=True) as pubsub:
             pubsub.subscribe(events_channel(article_id))
             while True:
-                article = self.get(article_id)
+                article = self.get(article_id, owner)
                 remaining = deadline - time.monotonic()
                 if article is None or article.status in SETTLED or remaining <= 0:
                     return article
@@ -257,7 +332,7 @@ class ArticleStore:
         fields_: dict[str, Any],
         jobs: JobQueue,
         idempotency: str | None = None,
-        owner: str | None = None,
+        owner: str = ANONYMOUS,
         article_id: str | None = None,
         refresh: bool = False,
     ) -> Submission:
@@ -265,14 +340,18 @@ class ArticleStore:
 
         ``fields_`` is a loaded :class:`~service.schemas.ArticleSubmissionSchema`. The job
         is queued in the same transaction that stores the article. An article pending on a
-        job that is gone or ended (lost by some failure) is queued again. With an
+        job that is gone or ended (lost by some failure), or failed for a transient reason,
+        is queued again; a permanent failure is kept like a result. With an
         ``idempotency`` key, a repeat of the same request answers with the article's
         current state and never queues again, and the same key with a different request
-        raises :class:`IdempotencyKeyReused`. The ``owner`` (an API key id) is added to the
-        article's owners. When a new job is needed and the queue is full, nothing is
+        raises :class:`IdempotencyKeyReused`. The ``owner`` (an API key id, or
+        :data:`ANONYMOUS`) is added to the article's owners with what it submitted; an
+        owner's first submission of an article is what it keeps seeing, until a new job
+        is queued for the article on its behalf. Other owners' submissions are never
+        read or changed. When a new job is needed and the queue is full, nothing is
         written and :class:`QueueFull` is raised. ``article_id`` replaces the id derived
         from the text (an article to fetch by URL has no text yet); with ``refresh`` a
-        done or failed article is queued again.
+        done or failed article is queued again (an idempotent replay still is not).
         """
         article_id = article_id or derive_article_id(fields_["text"], fields_.get("published_at"))
         fingerprint = _fingerprint(fields_)
@@ -289,41 +368,43 @@ class ArticleStore:
                     replay = True
             raw = pipe.hgetall(akey)
             current = Article.from_hash(raw) if raw else None
+            mine = owner_field(owner).encode() in raw
             result = pipe.get(rkey) if current and current.status == DONE else None
             keep = current is not None and (
                 (current.status in PENDING and jobs.is_alive(current.job_id))
-                or (current.status == DONE and result is not None and not refresh)
-                or (current.status == FAILED and replay and not refresh)
+                or (current.status == DONE and result is not None and (replay or not refresh))
+                or (current.status == FAILED and (replay or (current.failure == PERMANENT and not refresh)))
             )
             if not keep and jobs.is_full():
                 raise QueueFull(article_id)
-            owners = {f: "1" for f in _owner_fields(raw)}
-            if owner is not None:
-                owners[owner_field(owner)] = "1"
             pipe.multi()
             if idem_key and not replay:
                 record = {"article_id": article_id, "fingerprint": fingerprint}
                 pipe.set(idem_key, json.dumps(record), ex=IDEMPOTENCY_TTL)
-            if keep:
-                if owner is not None:
-                    pipe.hset(akey, owner_field(owner), "1")
+            submitted = _new_article(article_id, fields_, "")
+            if keep and current is not None:
+                if mine:
+                    view = _as_seen_by(raw, owner)
+                else:
+                    pipe.hset(akey, owner_field(owner), json.dumps(_submission_of(submitted)))
+                    view = _with_submission(current, _submission_of(submitted))
                 pipe.execute()
-                return Submission(current, json.loads(result) if result else None)
-            job_id = jobs.enqueue(pipe, article_id)
-            article = _new_article(article_id, fields_, job_id)
-            pipe.delete(akey, rkey)
-            pipe.hset(akey, mapping={**article.to_hash(), **owners})
+                return Submission(view, json.loads(result) if result else None)
+            submitted.job_id = jobs.enqueue(pipe, article_id)
+            shared = {k: v for k, v in submitted.to_hash().items() if k not in _PRIVATE_FIELDS}
+            pipe.delete(rkey)
+            pipe.hdel(akey, *_RESET_FIELDS, *_FETCHED_FIELDS)
+            pipe.hset(akey, mapping={**shared, owner_field(owner): json.dumps(_submission_of(submitted))})
             pipe.expire(akey, self.result_ttl)
             pipe.execute()
-            return Submission(article)
+            return Submission(submitted)
 
         return self._watched((akey, rkey, *([idem_key] if idem_key else [])), attempt)
 
-    def delete(self, article_id: str, owner: str | None = None) -> bool:
-        """Remove the article and its cached result; False when there is no such (visible) article.
+    def delete(self, article_id: str, owner: str = ANONYMOUS) -> bool:
+        """``owner`` lets go of the article; False when it is not one of the article's owners.
 
-        With ``owner``, only that key lets go of the article; it is removed once no key
-        that submitted it is left.
+        The article and its cached result are removed once no owner is left.
         """
         akey = article_key(article_id)
 
@@ -331,9 +412,9 @@ class ArticleStore:
             raw = pipe.hgetall(akey)
             if not _visible(raw, owner):
                 return False
-            others = set(_owner_fields(raw)) - ({owner_field(owner)} if owner else set())
+            others = set(_owner_fields(raw)) - {owner_field(owner)}
             pipe.multi()
-            if owner is not None and others:
+            if others:
                 pipe.hdel(akey, owner_field(owner))
             else:
                 pipe.delete(akey, result_key(article_id))
@@ -350,7 +431,7 @@ class ArticleStore:
         def apply(pipe: Pipeline, article: Article) -> None:
             key = article_key(article_id)
             pipe.hset(key, mapping={"status": RUNNING, "started_at": now_rfc3339()})
-            pipe.hdel(key, "finished_at", "problem")
+            pipe.hdel(key, "finished_at", "problem", "failure")
             pipe.hincrby(key, "attempts", 1)
             pipe.expire(key, self.result_ttl)
 
@@ -371,12 +452,18 @@ class ArticleStore:
 
         return self._transition(article_id, job_id, apply) is not None
 
-    def fail(self, article_id: str, job_id: str | None, problem: dict[str, Any]) -> bool:
-        """Mark the article failed with a problem object saying why."""
+    def fail(self, article_id: str, job_id: str | None, problem: dict[str, Any], permanent: bool = False) -> bool:
+        """Mark the article failed with a problem object saying why.
+
+        A ``permanent`` failure is one of the text itself: it is cached like a result, and
+        submitting the article again answers with it instead of queueing it again.
+        """
 
         def apply(pipe: Pipeline, article: Article) -> None:
             key = article_key(article_id)
             fields_ = {"status": FAILED, "finished_at": now_rfc3339(), "problem": json.dumps(problem)}
+            if permanent:
+                fields_["failure"] = PERMANENT
             pipe.hset(key, mapping=fields_)
             pipe.expire(key, self.result_ttl)
             pipe.publish(events_channel(article_id), FAILED)
@@ -385,12 +472,17 @@ class ArticleStore:
 
         return self._transition(article_id, job_id, apply) is not None
 
-    def record_text(self, article_id: str, job_id: str | None, fields_: dict[str, str | None]) -> Article | None:
-        """Store the text and metadata obtained for an article (fetched page); None when superseded."""
+    def record_page(
+        self, article_id: str, job_id: str | None, text: str, published_at: str | None, page_metadata: dict[str, str]
+    ) -> Article | None:
+        """Store what the fetch of an article's page found (shared by every owner of the URL's
+        article); None when the job was superseded."""
+        fields_ = {"text": text, "published_at": published_at, "page_metadata": page_metadata or None}
 
         def apply(pipe: Pipeline, article: Article) -> None:
             key = article_key(article_id)
-            pipe.hset(key, mapping={k: v for k, v in fields_.items() if v is not None})
+            found = replace(article, **fields_).to_hash()
+            pipe.hset(key, mapping={name: found[name] for name in fields_ if name in found})
             pipe.expire(key, self.result_ttl)
 
         article = self._transition(article_id, job_id, apply)
@@ -461,6 +553,7 @@ def _new_article(article_id: str, fields_: dict[str, Any], job_id: str) -> Artic
         metadata=fields_.get("metadata"),
         author=fields_.get("author"),
         source=fields_.get("source"),
+        page_url=fields_.get("page_url"),
     )
 
 

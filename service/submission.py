@@ -1,9 +1,11 @@
 """From a POST body to a stored article with its extraction queued.
 
-Shared by POST /v1/articles and POST /v1/extract: content negotiation (JSON,
-``text/plain`` or ``text/html``; 415 otherwise), what the article is made of (text, HTML
-or a URL to fetch: :mod:`service.article_sources`), decoding (400 when the bytes are not what they
-claim, or JSON nested deeper than ``MAX_JSON_DEPTH``), validation (422, also for a
+Shared by POST /v1/articles and POST /v1/extract: content negotiation (JSON, or
+``text/plain`` or ``text/html`` in one of ``CHARSETS``; 415 otherwise), reading the body
+(:func:`~service.request_limits.read_body`: 413, 408), what the article is made of (text,
+HTML or a URL to fetch: :mod:`service.article_sources`), decoding (400 when the bytes are
+not what they claim, JSON nested deeper than ``MAX_JSON_DEPTH`` or a number too large
+to be finite), validation (422, also for a
 text longer than ``CLAIMWIRE_MAX_TEXT_CHARS``), the ``Idempotency-Key`` header (400
 when malformed, 422 when reused for another request), then :meth:`ArticleStore.submit`
 on behalf of the caller's API key (503 when the queue is full). Nothing is stored
@@ -12,7 +14,9 @@ unless every check passed.
 
 from __future__ import annotations
 
+import codecs
 import json
+import math
 import re
 from typing import Any
 
@@ -29,6 +33,7 @@ from service.problems import (
     QUEUE_FULL,
     ProblemError,
 )
+from service.request_limits import read_body
 from service.schemas import ArticleSubmissionSchema
 from service.store import IdempotencyKeyReused, QueueFull, Submission
 
@@ -39,6 +44,33 @@ IDEMPOTENCY_KEY = re.compile(r'"?([\x21\x23-\x7e]{1,255})"?')
 MAX_JSON_DEPTH = 32
 # A bare body of these media types is the article's text or its HTML page.
 TEXT_MEMBERS = {"text/plain": "text", "text/html": "html"}
+# The charsets a news client sends a text/plain or text/html article in (IANA names, lower case, and
+# the usual other spellings), with the Python codec that reads them: Unicode, and the two
+# single-byte Western charsets older publishing systems still send. Anything else (say
+# punycode, unicode_escape or utf-7) is 415: a codec of the Python library may be slow
+# on crafted input or make text that is not Unicode (lone surrogates).
+CHARSETS: dict[str, str] = {
+    "utf-8": "utf-8",
+    "utf8": "utf-8",
+    "us-ascii": "ascii",
+    "ascii": "ascii",
+    "iso-8859-1": "latin-1",
+    "latin-1": "latin-1",
+    "latin1": "latin-1",
+    "windows-1252": "cp1252",
+    "cp1252": "cp1252",
+    "utf-16": "utf-16",
+    "utf-16be": "utf-16-be",
+    "utf-16le": "utf-16-le",
+    "utf-32": "utf-32",
+    "utf-32be": "utf-32-be",
+    "utf-32le": "utf-32-le",
+}
+# UTF-16 and UTF-32 say their byte order with a BOM; without one it is big-endian (RFC 2781).
+_BOMS = {
+    "utf-16": (codecs.BOM_UTF16_BE, codecs.BOM_UTF16_LE),
+    "utf-32": (codecs.BOM_UTF32_BE, codecs.BOM_UTF32_LE),
+}
 RETRY_FULL_QUEUE_AFTER_SECONDS = "30"
 
 
@@ -57,7 +89,7 @@ def submit_fields(body: Any, idempotency: str | None = None) -> Submission:
         raise ValidationError({"text": [f"Longer than {ext.config.max_text_chars} characters."]})
     try:
         return ext.store.submit(
-            fields_, ext.jobs, idempotency, caller().key_id, prepared.article_id, prepared.refresh
+            fields_, ext.jobs, idempotency, caller().owner, prepared.article_id, prepared.refresh
         )
     except IdempotencyKeyReused:
         raise ProblemError(
@@ -76,14 +108,20 @@ def submit_fields(body: Any, idempotency: str | None = None) -> Submission:
 
 def _decode_body(request: Request) -> Any:
     mimetype = request.mimetype
+    config = services().config
     if mimetype == "application/json" or (mimetype.startswith("application/") and mimetype.endswith("+json")):
-        return _load_json(request.get_data(cache=False))
+        return load_json(read_body(request, config))
     if mimetype in TEXT_MEMBERS:
         charset = request.mimetype_params.get("charset", "utf-8")
+        codec = CHARSETS.get(charset.strip().lower())
+        if codec is None:
+            accepted = ", ".join(sorted({name for name in CHARSETS if "-" in name}))
+            raise ProblemError(
+                415, detail=f"The charset {charset!r} is not accepted; send {accepted}.", headers=_accept_post()
+            )
+        data = read_body(request, config)
         try:
-            return {TEXT_MEMBERS[mimetype]: request.get_data(cache=False).decode(charset)}
-        except LookupError:
-            raise ProblemError(415, detail=f"Unknown charset {charset!r}.", headers=_accept_post()) from None
+            return {TEXT_MEMBERS[mimetype]: data.decode(_byte_order(codec, data))}
         except UnicodeDecodeError as exc:
             raise ProblemError(400, MALFORMED_BODY, f"The body is not valid {charset}: {exc.reason}.") from None
     shown = mimetype or "no Content-Type"
@@ -94,12 +132,25 @@ def _decode_body(request: Request) -> Any:
     )
 
 
-def _load_json(data: bytes) -> Any:
+def _byte_order(codec: str, data: bytes) -> str:
+    """``utf-16``/``utf-32`` as the BOM says (Python's codec follows the BOM, else this machine)."""
+    boms = _BOMS.get(codec)
+    return codec if boms is None or data.startswith(boms) else f"{codec}-be"
+
+
+def load_json(data: bytes) -> Any:
+    """JSON text as the API accepts it: finite numbers, Unicode text, at most ``MAX_JSON_DEPTH`` deep; else 400."""
     def reject_constant(name: str) -> Any:
         raise ValueError(f"{name} is not JSON")
 
+    def finite(number: str) -> float:
+        value = float(number)
+        if not math.isfinite(value):
+            raise ValueError(f"the number {number[:40]} is too large")
+        return value
+
     try:
-        loaded = json.loads(data, parse_constant=reject_constant)
+        loaded = json.loads(data, parse_constant=reject_constant, parse_float=finite)
         json.dumps(loaded, ensure_ascii=False).encode("utf-8")  # lone surrogates ("\ud800") are not text
     except RecursionError:
         raise _too_deep() from None

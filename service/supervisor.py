@@ -6,6 +6,14 @@ first (SIGTERM: gunicorn finishes its requests, an RQ worker its current job), t
 the private Redis they were using. A child still running after the grace period is
 killed together with its whole process group (the RQ scheduler, a work-horse).
 
+When ``serve`` itself dies, however (even SIGKILL), its children die too
+(:mod:`service.parent_death`): Redis and the API get SIGTERM (Redis writes its AOF,
+gunicorn finishes its requests), a worker SIGKILL, as if it had crashed, which RQ
+recovers from (its job is retried by a live worker), and which takes its work-horse
+with it. ``serve`` runs with a private umask and makes its data directory private
+(:mod:`service.private_files`); the password of its Redis reaches the children in
+``REDIS_URL`` and is never logged.
+
 Policy when a child dies unexpectedly: a worker or the API is restarted, at most
 ``MAX_RESTARTS`` times within ``RESTART_WINDOW`` seconds each; beyond that, or when the
 private Redis dies, everything is stopped and ``serve`` exits with status 1, so an
@@ -26,7 +34,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from service.config import Config
-from service.embedded_redis import EmbeddedRedis
+from service.embedded_redis import DataDirInUse, EmbeddedRedis
+from service.parent_death import preexec_dying_with_us
+from service.private_files import PRIVATE_UMASK, secure_tree
+from service.redis_auth import redacted
 
 log = logging.getLogger("claimwire.serve")
 
@@ -43,11 +54,18 @@ class Child:
 
     name: str
     argv: list[str]
+    death_signal: signal.Signals
     process: subprocess.Popen[bytes] | None = None
     restarts: deque[float] = field(default_factory=deque)
 
     def start(self, env: Mapping[str, str]) -> None:
-        self.process = subprocess.Popen(self.argv, env=dict(env), stdin=subprocess.DEVNULL, start_new_session=True)
+        self.process = subprocess.Popen(
+            self.argv,
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            preexec_fn=preexec_dying_with_us(self.death_signal),
+        )
         log.info("started %s (pid %d)", self.name, self.process.pid)
 
     def may_restart(self, now: float) -> bool:
@@ -135,16 +153,26 @@ def _kill_group(pgid: int, sig: signal.Signals) -> None:
 
 def serve(config: Config, host: str, port: int, workers: int) -> int:
     """Run the whole service; returns when stopped (0) or when it gave up (1)."""
+    os.umask(PRIVATE_UMASK)
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    children = [Child(f"worker-{i + 1}", cli_command("worker")) for i in range(workers)]
-    children.append(Child("webhook-worker", cli_command("webhook-worker")))
-    children.append(Child("api", cli_command("api", "--host", host, "--port", str(port))))
+    children = [Child(f"worker-{i + 1}", cli_command("worker"), signal.SIGKILL) for i in range(workers)]
+    children.append(Child("webhook-worker", cli_command("webhook-worker"), signal.SIGKILL))
+    children.append(Child("api", cli_command("api", "--host", host, "--port", str(port)), signal.SIGTERM))
     if config.redis_url:
-        log.info("Redis at %s; %d workers; API on http://%s:%d", config.redis_url, workers, host, port)
+        log.info("Redis at %s; %d workers; API on http://%s:%d", redacted(config.redis_url), workers, host, port)
         return Supervisor(children, env).run()
-    with EmbeddedRedis(config.embedded_redis_dir) as redis:
+    secure_tree(config.data_dir)
+    redis = EmbeddedRedis(config.embedded_redis_dir, maxmemory=config.redis_maxmemory)
+    try:
+        redis.start()
+    except DataDirInUse as exc:
+        log.error("%s", exc)
+        return 1
+    try:
         log.info(
-            "private Redis at %s (data in %s); %d workers; API on http://%s:%d",
-            redis.url, redis.data_dir, workers, host, port,
+            "private Redis at %s (data in %s, maxmemory %s); %d workers; API on http://%s:%d",
+            redis.address, redis.data_dir, redis.maxmemory, workers, host, port,
         )
         return Supervisor(children, {**env, "REDIS_URL": redis.url}, redis).run()
+    finally:
+        redis.stop()

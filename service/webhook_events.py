@@ -28,12 +28,11 @@ from redis.client import Pipeline
 from rq import Callback, Queue, Retry
 
 from service.config import Config
+from service.queueing import DELIVER_JOB, DELIVERY_FAILURE_CALLBACK, JOB_SERIALIZER
 from service.representations import article_path, claims_path
-from service.store import OWNER_FIELD_PREFIX, article_key, now_rfc3339
-from service.webhooks_store import DELIVERY_TTL, OPEN_OWNER, WebhookStore
+from service.store import ANONYMOUS, OWNER_FIELD_PREFIX, article_key, now_rfc3339
+from service.webhooks_store import DELIVERY_TTL, WebhookStore
 
-DELIVER_JOB = "workers.deliveries.deliver_webhook"
-DELIVERY_FAILURE_CALLBACK = "workers.deliveries.record_delivery_failure"
 QUEUE_SUFFIX = "-webhooks"
 EVENT_PREFIX = "article."
 # One attempt: connect, send, read the answer; each bounded by CLAIMWIRE_FETCH_TIMEOUT.
@@ -61,7 +60,7 @@ class WebhookEvents:
     def __init__(self, redis: Redis, config: Config) -> None:
         self.redis = redis
         self.store = WebhookStore(redis)
-        self.queue = Queue(webhooks_queue_name(config), connection=redis)
+        self.queue = Queue(webhooks_queue_name(config), connection=redis, serializer=JOB_SERIALIZER)
         self.schedule = list(config.webhook_retry_schedule)
         self.timeout = int(config.fetch_timeout * 3) + DELIVERY_JOB_MARGIN
 
@@ -94,4 +93,4 @@ class WebhookEvents:
         change of owners makes the transaction run again)."""
         prefix = OWNER_FIELD_PREFIX.encode()
         owners = [f[len(prefix):].decode() for f in self.redis.hkeys(article_key(article_id)) if f.startswith(prefix)]
-        return owners or [OPEN_OWNER]
+        return owners or [ANONYMOUS]

@@ -6,8 +6,8 @@ key                                                type    content, lifetime
 ``claimwire:webhooks:{owner}``                     hash    webhook id -> JSON ``{"id", "url",
                                                            "events", "description",
                                                            "created_at", "secret"}``; ``owner``
-                                                           is the API key id (``open`` when the
-                                                           API is open). Kept until deleted.
+                                                           is the API key id (``anonymous``
+                                                           for callers without a key). Kept until deleted.
 ``claimwire:webhook-delivery:{id}``                hash    one event for one endpoint: ``id``
                                                            (the ``webhook-id`` header, the same
                                                            on every attempt), ``webhook_id``,
@@ -41,17 +41,12 @@ from redis.client import Pipeline
 from service.store import KEY_PREFIX, now_rfc3339
 from service.webhook_signing import new_secret
 
-OPEN_OWNER = "open"
 EVENT_TYPES: tuple[str, ...] = ("article.done", "article.failed")
 MAX_WEBHOOKS_PER_OWNER = 10
 MAX_LISTED_DELIVERIES = 100
 DELIVERY_TTL = 7 * 24 * 3600
 PENDING, SUCCEEDED, FAILED = "pending", "succeeded", "failed"
 _DELIVERY_INT_FIELDS = ("attempts", "last_http_status")
-
-
-def owner_name(key_id: str | None) -> str:
-    return key_id or OPEN_OWNER
 
 
 def webhooks_key(owner: str) -> str:

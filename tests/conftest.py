@@ -15,7 +15,17 @@ from redis import Redis
 from service.embedded_redis import EmbeddedRedis, bundled_redis_server
 
 # The API, worker, gunicorn and live-service fixtures, available to every test module.
-pytest_plugins = ["fixtures_api", "live_service", "fixtures_http"]
+pytest_plugins = ["support.fixtures_api", "support.live_service", "support.fixtures_http"]
+
+# Fixtures that start processes: a test using one belongs to the slow tier.
+PROCESS_FIXTURES = frozenset({"start_worker", "start_api", "api_url", "served", "start_delivery_worker"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark ``slow`` every test that starts workers, gunicorn or ``claimwire serve`` through a fixture."""
+    for item in items:
+        if PROCESS_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")

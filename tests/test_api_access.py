@@ -7,10 +7,10 @@ import subprocess
 import pytest
 from redis import Redis
 
-from fixtures_api import SHORT_TEXT, config_env
-from live_service import claimwire
 from service.config import Config
 from service.keys import ApiKeys
+from support.fixtures_api import SHORT_TEXT, config_env
+from support.live_service import claimwire
 
 OTHER_TEXT = "The mayor claimed that the bridge would reopen in May."
 
@@ -104,6 +104,7 @@ def test_redis_never_holds_the_key_itself(keys, redis_conn):
         assert all(token.encode() not in (v or b"") for v in values)
 
 
+@pytest.mark.slow
 def test_keys_cli_creates_lists_and_revokes(config: Config, keys):
     env = config_env(config)
     created = subprocess.run(claimwire("keys", "create", "--name", "newsroom cms"), env=env, capture_output=True, text=True, timeout=60)

@@ -10,12 +10,13 @@ from flask import Flask
 from redis import Redis
 from rq.job import Job
 
-from fixtures_api import SEED_TEXT, SHORT_TEXT
-from openapi_check import CheckedClient
 from service.app import create_app
 from service.config import Config
 from service.ratelimit import STORAGE_PREFIX
 from service.store import article_key, result_key
+from support.fixtures_api import SHORT_TEXT
+from support.openapi_check import CheckedClient
+from support.seeds import SEED_TEXT
 from workers.pipeline import EXTRACTOR_VERSION
 
 PROBLEM = "application/problem+json"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from fixtures_api import SEED_TEXT
+from support.seeds import SEED_TEXT
 
 
 @pytest.fixture

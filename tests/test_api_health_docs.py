@@ -8,13 +8,16 @@ import re
 
 import yaml
 
-from fixtures_api import REPO, SHORT_TEXT, stop_process_tree, wait_until
-from openapi_check import CheckedClient
 from service.app import create_app
 from service.keys import ApiKeys
 from service.problems import PROBLEM_TYPES
 from service.store import connect
+from support.fixtures_api import REPO, SHORT_TEXT, stop_process_tree
+from support.openapi_check import CheckedClient
+from support.waiting import poll
 from workers.liveness import Liveness
+
+SAFETY_NET = 60.0  # seconds beyond the heartbeat silence limit, for a stop on a busy machine
 
 
 def test_healthz(client):
@@ -46,7 +49,7 @@ def test_readyz_follows_the_workers(client, config, start_worker):
     # A worker that stopped cleanly deregisters at once; one that had to be killed under
     # load is dropped when its heartbeat goes silent (RQ's worker_ttl plus the grace).
     silence = Liveness.from_stale_after(config.stale_after).silence_limit.total_seconds()
-    wait_until(lambda: client.get("/readyz").status_code == 503, silence + 5, "readyz to turn 503")
+    poll(lambda: client.get("/readyz").status_code == 503, bool, silence + SAFETY_NET, "readyz to turn 503")
 
 
 def test_readyz_is_503_when_redis_is_unreachable(config):

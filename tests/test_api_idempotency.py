@@ -6,9 +6,10 @@ import dataclasses
 
 import pytest
 
-from fixtures_api import SHORT_TEXT, broken_published_at
-from openapi_check import CheckedClient
 from service.app import create_app
+from service.store import article_key
+from support.fixtures_api import SHORT_TEXT, broken_published_at
+from support.openapi_check import CheckedClient
 
 BODY = {"text": SHORT_TEXT, "published_at": "2024-01-01T00:00:00Z"}
 
@@ -49,9 +50,11 @@ def test_a_malformed_key_is_400(client, key, queue):
 
 
 def test_a_repeat_does_not_requeue_a_failed_article_but_a_new_request_does(client, work_off, redis_conn, queue):
+    """An article given up after transient failures: a new request queues it again, a repeat does not."""
     article_id = post(client).get_json()["id"]
     with broken_published_at(redis_conn, article_id):
         work_off()
+    redis_conn.hdel(article_key(article_id), "failure")  # as if it had failed for a transient reason
     replay = post(client)
     assert replay.status_code == 200
     assert replay.get_json()["status"] == "failed" and replay.get_json()["problem"]

@@ -10,13 +10,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from redis import Redis
 
-from fixtures_api import SHORT_TEXT
-from openapi_check import CheckedClient
 from service.app import create_app
 from service.config import Config
 from service.keys import ApiKeys
 from service.ratelimit import STORAGE_PREFIX
 from service.submission import MAX_JSON_DEPTH
+from support.fixtures_api import SHORT_TEXT
+from support.openapi_check import CheckedClient
 
 PROBLEM = "application/problem+json"
 

@@ -8,12 +8,12 @@ import json
 import pytest
 from flask import Flask
 
-from fixtures_api import SHORT_TEXT
-from openapi_check import CheckedClient
 from service.app import create_app
 from service.batches import MAX_BATCH_ITEMS
 from service.config import Config
 from service.keys import ApiKeys
+from support.fixtures_api import SHORT_TEXT
+from support.openapi_check import CheckedClient
 
 
 def app_with(config: Config, **changes) -> CheckedClient:

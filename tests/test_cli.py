@@ -13,12 +13,16 @@ import pytest
 import requests
 from redis import Redis
 
-from fixtures_api import REPO, SEED_TEXT, SHORT_TEXT
-from live_service import REAP_TIMEOUT, SERVE_STOP_TIMEOUT, Served, claimwire, get, log_tail, poll, post
-from workers.claims import ExtractionSchema
+from support.fixtures_api import REPO, SHORT_TEXT
+from support.live_service import REAP_TIMEOUT, SERVE_STOP_TIMEOUT, Served, claimwire, get, post
+from support.openapi_check import check_extraction
+from service.embedded_redis import recorded_url
+from support.seeds import SEED_FILE, SEED_TEXT
+from support.waiting import log_tail, poll
 
-SEED_FILE = next((REPO / "seeds").glob("*.txt"))
 COMMAND_TIMEOUT = 120.0
+
+pytestmark = pytest.mark.slow  # every test runs claimwire as a process
 
 
 def run(*args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -35,7 +39,8 @@ def run(*args: str, stdin: str | None = None, env: dict[str, str] | None = None)
 
 
 def test_extract_prints_the_claims_of_a_file() -> None:
-    result = ExtractionSchema().load(json.loads(run("extract", str(SEED_FILE), "--published-at", "2023-03-21").stdout))
+    result = json.loads(run("extract", str(SEED_FILE), "--published-at", "2023-03-21").stdout)
+    check_extraction(result)
     putin = [c for c in result["claims"] if c["claimant"] and "Putin" in c["claimant"]["text"]]
     assert any("“failed”" in c["content"]["text"] for c in putin)
     for claim in result["claims"]:
@@ -103,7 +108,7 @@ def test_keys_commands_find_the_private_redis_of_a_running_serve(served: Served,
     data_dir = tmp_path / "data"
     env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"} | {"CLAIMWIRE_DATA_DIR": str(data_dir)}
     (redis,) = served.children_running("redis-server")
-    recorded = Redis.from_url((data_dir / "redis" / "url").read_text(encoding="utf-8").strip())
+    recorded = Redis.from_url(recorded_url(data_dir / "redis"))
     assert recorded.info("server")["process_id"] == redis.pid
 
     session = requests.Session()
@@ -120,7 +125,10 @@ def test_keys_commands_find_the_private_redis_of_a_running_serve(served: Served,
     assert "warning" not in run("keys", "revoke", listed["desk"], env=env).stderr
     assert get(session, f"{served.url}/v1/articles/none", headers={"Authorization": f"Bearer {desk}"}).status_code == 401
     assert get(session, f"{served.url}/v1/articles/none", headers={"Authorization": f"Bearer {archive}"}).status_code == 404
-    assert "the API is open" in run("keys", "revoke", listed["archive"], env=env).stderr
+    assert "stays closed" in run("keys", "revoke", listed["archive"], env=env).stderr
+    assert get(session, f"{served.url}/readyz").json()["access"] == "api-keys"
+    assert get(session, f"{served.url}/v1/articles/none").status_code == 401
+    assert "the API is open" in run("keys", "open", env=env).stderr
     assert get(session, f"{served.url}/readyz").json()["access"] == "open"
 
     served.process.send_signal(signal.SIGTERM)

@@ -10,12 +10,9 @@ import click
 import pytest
 import yaml
 
-from config_vars import config_variables
-from fixtures_api import REPO
 from service.cli import main
-
-# PORT is the published host port in Compose; these two only matter to `claimwire serve`.
-SERVE_ONLY = {"PORT", "CLAIMWIRE_DATA_DIR", "CLAIMWIRE_WORKERS"}
+from service.config import DEFAULTS, SETTINGS
+from support.fixtures_api import REPO
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +37,7 @@ def test_redis_persists_with_aof_never_evicts_and_reports_health(compose: dict[s
     assert redis["image"].startswith("redis:")
     command = " ".join(as_list(redis["command"]))
     assert "--appendonly yes" in command and "--maxmemory-policy noeviction" in command
+    assert f"--maxmemory ${{CLAIMWIRE_REDIS_MAXMEMORY:-{DEFAULTS.redis_maxmemory}}}" in command
     assert any(volume.endswith(":/data") for volume in redis["volumes"])
     assert as_list(redis["healthcheck"]["test"])[1:] == ["redis-cli", "ping"]
 
@@ -47,7 +45,7 @@ def test_redis_persists_with_aof_never_evicts_and_reports_health(compose: dict[s
 @pytest.mark.parametrize("name", ["api", "worker"])
 def test_api_and_worker_share_the_configuration_and_wait_for_a_healthy_redis(compose: dict[str, Any], name: str) -> None:
     service = compose["services"][name]
-    assert set(service["environment"]) == config_variables() - SERVE_ONLY
+    assert set(service["environment"]) == {declared.env for declared in SETTINGS if declared.compose}
     assert re.fullmatch(r"redis://redis:6379/\d+", service["environment"]["REDIS_URL"])
     assert service["depends_on"]["redis"]["condition"] == "service_healthy"
     assert "build" in service and service["image"] == compose["services"]["api"]["image"]

@@ -7,9 +7,8 @@ from unittest import mock
 
 import pytest
 
-from config_vars import config_variables
-from fixtures_api import config_env
-from service.config import Config
+from service.config import SETTINGS, Config
+from support.fixtures_api import config_env
 
 UNUSUAL = Config(
     redis_url="redis://127.0.0.1:6390/3",
@@ -29,6 +28,10 @@ UNUSUAL = Config(
     max_queue_depth=5,
     rate_limit="5/second",
     redis_check="refuse",
+    redis_maxmemory="300mb",
+    body_timeout=2.5,
+    auth_failure_limit="7/minute",
+    job_memory_mb=1500,
     fetch_allow_networks=("127.0.0.0/8", "fd00::/8"),
     fetch_ports=(8080,),
     fetch_timeout=2.5,
@@ -40,7 +43,7 @@ UNUSUAL = Config(
 
 def test_config_env_gives_a_child_process_the_same_config() -> None:
     env = config_env(UNUSUAL)
-    assert config_variables() <= set(env)
+    assert {declared.env for declared in SETTINGS} <= set(env)
     with mock.patch.dict(os.environ, env, clear=True):
         assert Config.from_env() == UNUSUAL
 
@@ -59,3 +62,27 @@ def test_an_unknown_redis_check_mode_is_an_error_that_names_the_choices() -> Non
 
 def test_the_private_redis_lives_in_the_data_dir() -> None:
     assert str(UNUSUAL.embedded_redis_dir) == "/tmp/claimwire-data/redis"
+
+
+@pytest.mark.parametrize("value", ["1gb", "512MB", "100000", "64m"])
+def test_a_redis_maxmemory_in_redis_units_is_taken(value: str) -> None:
+    with mock.patch.dict(os.environ, {"CLAIMWIRE_REDIS_MAXMEMORY": value}, clear=True):
+        assert Config.from_env().redis_maxmemory == value.lower()
+
+
+@pytest.mark.parametrize("value", ["lots", "1.5gb", "-1", "1tb", "1gb; requirepass x"])
+def test_a_redis_maxmemory_that_is_not_a_size_is_an_error(value: str) -> None:
+    with mock.patch.dict(os.environ, {"CLAIMWIRE_REDIS_MAXMEMORY": value}, clear=True):
+        with pytest.raises(ValueError, match="CLAIMWIRE_REDIS_MAXMEMORY"):
+            Config.from_env()
+
+
+def test_every_setting_is_declared_with_a_variable_and_a_meaning() -> None:
+    assert len({declared.env for declared in SETTINGS}) == len(SETTINGS)
+    assert all(declared.env and declared.meaning for declared in SETTINGS)
+
+
+def test_a_malformed_number_is_an_error_that_names_its_variable() -> None:
+    with mock.patch.dict(os.environ, {"CLAIMWIRE_JOB_TIMEOUT": "five"}, clear=True):
+        with pytest.raises(ValueError, match="CLAIMWIRE_JOB_TIMEOUT must be a whole number"):
+            Config.from_env()

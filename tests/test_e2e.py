@@ -6,8 +6,9 @@ from typing import Any
 
 import requests
 
-from fixtures_api import SEED_TEXT
-from live_service import get, poll, post
+from support.live_service import get, post
+from support.seeds import SEED_TEXT
+from support.waiting import poll
 
 EXTRACTION_TIMEOUT = 60.0
 

@@ -8,12 +8,12 @@ Wednesday 20 March 2024 (Putin's re-election was on the 17th, "on Tuesday" is th
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
-from pathlib import Path
 
 import pytest
 from spacy.tokens import Doc
 
-from workers.claims import Claim, Claimant, Content, Cue, Span, dump_extraction, Extraction
+from support.seeds import SEED_TEXT
+from workers.claims import Claim, Claimant, Content, Cue, Sentence, dump_extraction, Extraction
 from workers.pipeline.enrich import enrich
 from workers.pipeline.enrich.checkworthiness import WEIGHTS, feature_values
 from workers.pipeline.enrich.entities import NAMED_LABELS
@@ -22,13 +22,12 @@ from workers.pipeline.enrich.times import normalise
 from workers.pipeline.model import load_nlp
 from workers.pipeline.parse import parse
 
-SEED = (Path(__file__).resolve().parent.parent / "seeds" / "000_f811b88706461c54.txt").read_text(encoding="utf-8")
 PUBLISHED = datetime(2024, 3, 20, 9, 30, tzinfo=timezone.utc)
 
 
 @pytest.fixture(scope="module")
 def seed_doc() -> Doc:
-    return parse(load_nlp(), SEED)
+    return parse(load_nlp(), SEED_TEXT)
 
 
 def parsed(text: str) -> Doc:
@@ -52,7 +51,7 @@ def claim_at(text: str, content: str, *, after: str = "", claimant: str | None =
         s = text.index(cue, line_start)
         how = Cue(cue, s, s + len(cue), lemma=cue, stance=stance)
     return Claim(id="t", claimant=who, cue=how, content=Content(content, start, end), type="indirect",
-                 sentence=Span(text[line_start:line_end], line_start, line_end))
+                 sentence=Sentence(line_start, line_end))
 
 
 def enriched(doc: Doc, claim: Claim, published_at: datetime | None = PUBLISHED) -> Claim:
@@ -72,24 +71,24 @@ def assert_spans_exact(text: str, claim: Claim) -> None:
 # --- time expressions -------------------------------------------------------------------
 
 def test_relative_week_and_weekday_normalised_against_publication(seed_doc: Doc) -> None:
-    claim = enriched(seed_doc, claim_at(SEED, "a total of 16 people have been killed and 98 wounded this week"))
+    claim = enriched(seed_doc, claim_at(SEED_TEXT, "a total of 16 people have been killed and 98 wounded this week"))
     assert [(t.text, t.value) for t in claim.time_expressions] == [("this week", "2024-03-18")]
 
-    claim = enriched(seed_doc, claim_at(SEED, "the situation remained dire on Tuesday"))
+    claim = enriched(seed_doc, claim_at(SEED_TEXT, "the situation remained dire on Tuesday"))
     assert [(t.text, t.value) for t in claim.time_expressions] == [("Tuesday", "2024-03-19")]
-    assert_spans_exact(SEED, claim)
+    assert_spans_exact(SEED_TEXT, claim)
 
 
 def test_month_day_in_publication_year_and_only_inside_content(seed_doc: Doc) -> None:
-    claim = enriched(seed_doc, claim_at(SEED, "on March 17 shared pictures on messaging platform Telegram"))
+    claim = enriched(seed_doc, claim_at(SEED_TEXT, "on March 17 shared pictures on messaging platform Telegram"))
     assert [(t.text, t.value) for t in claim.time_expressions] == [("March 17", "2024-03-17")]
     # "announced on March 19 that ...": the date dates the announcement, not the content
-    claim = enriched(seed_doc, claim_at(SEED, "that some 9,000 children will be evacuated", after="Vyacheslav"))
+    claim = enriched(seed_doc, claim_at(SEED_TEXT, "that some 9,000 children will be evacuated", after="Vyacheslav"))
     assert claim.time_expressions == []
 
 
 def test_without_publication_date_relative_times_have_no_value(seed_doc: Doc) -> None:
-    claim = enriched(seed_doc, claim_at(SEED, "the situation remained dire on Tuesday"), published_at=None)
+    claim = enriched(seed_doc, claim_at(SEED_TEXT, "the situation remained dire on Tuesday"), published_at=None)
     assert [(t.text, t.value) for t in claim.time_expressions] == [("Tuesday", None)]
 
 
@@ -143,22 +142,22 @@ def test_tense_of_the_claim_picks_past_or_future_weekday() -> None:
 # --- quantities -------------------------------------------------------------------------
 
 def test_quantities_with_value_and_counted_noun(seed_doc: Doc) -> None:
-    claim = enriched(seed_doc, claim_at(SEED, "some 9,000 children will be evacuated from the city of Belgorod"))
+    claim = enriched(seed_doc, claim_at(SEED_TEXT, "some 9,000 children will be evacuated from the city of Belgorod"))
     assert [(q.text, q.value, q.unit) for q in claim.quantities] == [("some 9,000 children", 9000.0, "children")]
 
-    claim = enriched(seed_doc, claim_at(SEED, "a total of 16 people have been killed and 98 wounded this week"))
+    claim = enriched(seed_doc, claim_at(SEED_TEXT, "a total of 16 people have been killed and 98 wounded this week"))
     assert [(q.text, q.value, q.unit) for q in claim.quantities] == [
         ("16 people", 16.0, "people"), ("98 wounded", 98.0, "wounded")]
 
-    claim = enriched(seed_doc, claim_at(SEED, "more than 150 had been forced to flee following intensified shelling"))
+    claim = enriched(seed_doc, claim_at(SEED_TEXT, "more than 150 had been forced to flee following intensified shelling"))
     assert [(q.text, q.value) for q in claim.quantities] == [("more than 150", 150.0)]
 
-    claim = enriched(seed_doc, claim_at(SEED, "he secured at least six more years in power"))
+    claim = enriched(seed_doc, claim_at(SEED_TEXT, "he secured at least six more years in power"))
     assert [(q.text, q.value, q.unit) for q in claim.quantities] == [("at least six more years", 6.0, "years")]
 
-    claim = enriched(seed_doc, claim_at(SEED, "its forces shot down what it described as nine Ukrainian shells"))
+    claim = enriched(seed_doc, claim_at(SEED_TEXT, "its forces shot down what it described as nine Ukrainian shells"))
     assert [(q.text, q.value, q.unit) for q in claim.quantities] == [("nine Ukrainian shells", 9.0, "shells")]
-    assert_spans_exact(SEED, claim)
+    assert_spans_exact(SEED_TEXT, claim)
 
 
 def test_money_percent_and_participle() -> None:
@@ -198,18 +197,18 @@ def test_number_words() -> None:
 # --- named entities ---------------------------------------------------------------------
 
 def test_entities_inside_content_only(seed_doc: Doc) -> None:
-    claim = enriched(seed_doc, claim_at(SEED, "that some 9,000 children will be evacuated from the city of Belgorod",
+    claim = enriched(seed_doc, claim_at(SEED_TEXT, "that some 9,000 children will be evacuated from the city of Belgorod",
                                         claimant="Vyacheslav Gladkov", cue="announced"))
     texts = [e.text for e in claim.entities]
     assert "Belgorod" in texts
     assert "Vyacheslav Gladkov" not in texts and "Ukraine" not in texts  # outside the content
     assert all(e.label in NAMED_LABELS for e in claim.entities)  # no CARDINAL, no DATE
-    assert_spans_exact(SEED, claim)
+    assert_spans_exact(SEED_TEXT, claim)
 
 
 def test_entities_of_the_zhuravlevka_claim(seed_doc: Doc) -> None:
     claim = enriched(seed_doc, claim_at(
-        SEED, "to be operating in the village of Zhuravlevka and “regularly leaving Putin’s troops"))
+        SEED_TEXT, "to be operating in the village of Zhuravlevka and “regularly leaving Putin’s troops"))
     assert {(e.text, e.label) for e in claim.entities} >= {("Zhuravlevka", "GPE"), ("Putin", "PERSON")}
 
 
@@ -226,7 +225,7 @@ def split_claim() -> Claim:
     return Claim(id="t", claimant=Claimant("Gladkov", s, s + 7, resolved="Vyacheslav Gladkov"),
                  cue=Cue("told", c, c + 4, lemma="tell"),
                  content=Content(SPLIT, 0, len(SPLIT), parts=[first, second]), type="direct",
-                 sentence=Span(SPLIT, 0, len(SPLIT)))
+                 sentence=Sentence(0, len(SPLIT)))
 
 
 def test_parts_only_are_searched_and_the_gap_gives_the_outlet() -> None:
@@ -243,11 +242,11 @@ def test_parts_only_are_searched_and_the_gap_gives_the_outlet() -> None:
 # --- outlets ----------------------------------------------------------------------------
 
 def test_outlet_of_the_tass_quote(seed_doc: Doc) -> None:
-    claim = enriched(seed_doc, claim_at(SEED, "“All attempts to break into our territory", after="TASS",
+    claim = enriched(seed_doc, claim_at(SEED_TEXT, "“All attempts to break into our territory", after="TASS",
                                         claimant="he", cue="claimed"))
     assert claim.reported_via is not None
     assert claim.reported_via.text == "state news agency TASS"
-    assert_spans_exact(SEED, claim)
+    assert_spans_exact(SEED_TEXT, claim)
 
 
 @pytest.mark.parametrize(("sentence", "content", "outlet"), [
@@ -276,13 +275,13 @@ def test_claimant_is_not_its_own_outlet() -> None:
 # --- check-worthiness -------------------------------------------------------------------
 
 def test_checkworthiness_ranks_facts_above_hedged_opinion(seed_doc: Doc) -> None:
-    fact = enriched(seed_doc, claim_at(SEED, "a total of 16 people have been killed and 98 wounded this week",
+    fact = enriched(seed_doc, claim_at(SEED_TEXT, "a total of 16 people have been killed and 98 wounded this week",
                                        claimant="Gladkov", cue="claimed", stance="claims"))
     shells = enriched(seed_doc, claim_at(
-        SEED, "its forces shot down what it described as nine Ukrainian shells over Belgorod on Tuesday alone"))
-    hedged = enriched(seed_doc, claim_at(SEED, "the situation remained dire on Tuesday",
+        SEED_TEXT, "its forces shot down what it described as nine Ukrainian shells over Belgorod on Tuesday alone"))
+    hedged = enriched(seed_doc, claim_at(SEED_TEXT, "the situation remained dire on Tuesday",
                                          claimant="Yuriy Zarko", cue="suggested", stance="suggests"))
-    opinion = enriched(seed_doc, claim_at(SEED, "the raids were a failure", after="Despite"))
+    opinion = enriched(seed_doc, claim_at(SEED_TEXT, "the raids were a failure", after="Despite"))
     for claim in (fact, shells, hedged, opinion):
         assert 0.0 <= claim.checkworthiness <= 1.0
     assert min(fact.checkworthiness, shells.checkworthiness) > 0.8
@@ -307,7 +306,7 @@ def test_checkworthiness_features_are_the_documented_ones() -> None:
 # --- the whole claim --------------------------------------------------------------------
 
 def test_enriched_claim_serialises(seed_doc: Doc) -> None:
-    claim = enriched(seed_doc, claim_at(SEED, "some 9,000 children will be evacuated from the city of Belgorod"))
+    claim = enriched(seed_doc, claim_at(SEED_TEXT, "some 9,000 children will be evacuated from the city of Belgorod"))
     dumped = dump_extraction(Extraction(language="en", extractor_version="test", claims=[claim]))
     assert dumped["claims"][0]["quantities"][0] == {
         "text": "some 9,000 children", "start": claim.quantities[0].start, "end": claim.quantities[0].end,
@@ -315,7 +314,7 @@ def test_enriched_claim_serialises(seed_doc: Doc) -> None:
 
 
 def test_empty_content_is_harmless(seed_doc: Doc) -> None:
-    claim = claim_at(SEED, "Putin")
+    claim = claim_at(SEED_TEXT, "Putin")
     claim.content = Content("", 10, 10)
     enrich(claim, seed_doc, PUBLISHED)
     assert claim.time_expressions == claim.quantities == claim.entities == []

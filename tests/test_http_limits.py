@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from fixtures_http import ApiFactory
+from support.fixtures_http import ApiFactory
 
 TIMEOUT = 10.0
 

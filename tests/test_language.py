@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
+from support.seeds import SEED_TEXT
 from workers.pipeline.language import SAMPLE_WINDOWS, WINDOW_CHARS, detect_language, sample
 
-SEED = (Path(__file__).resolve().parent.parent / "seeds" / "000_f811b88706461c54.txt").read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize(("text", "code"), [
-    (SEED, "en"),
+    (SEED_TEXT, "en"),
     ("Die Regierung hat am Dienstag angekündigt, dass die Steuern im nächsten Jahr steigen werden.", "de"),
     ("Le président a déclaré mardi que la guerre était terminée depuis longtemps.", "fr"),
     ("El presidente dijo el martes que la guerra había terminado hace mucho tiempo.", "es"),
@@ -36,8 +34,8 @@ def test_markup_does_not_decide() -> None:
 
 def test_long_text_is_sampled_from_beginning_middle_and_end() -> None:
     german = "Die Regierung hat am Dienstag angekündigt, dass die Steuern steigen werden. "
-    text = SEED * 200 + german * 2000 + SEED * 200
+    text = SEED_TEXT * 200 + german * 2000 + SEED_TEXT * 200
     probe = sample(text)
     assert len(probe) <= SAMPLE_WINDOWS * WINDOW_CHARS + SAMPLE_WINDOWS
     assert "Regierung" in probe and "Putin" in probe
-    assert detect_language(SEED * 400) == "en"
+    assert detect_language(SEED_TEXT * 400) == "en"

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from workers.claims import Extraction, ExtractionSchema, dump_extraction
+from support.openapi_check import check_extraction
+from workers.claims import Extraction, dump_extraction
 from workers.pipeline import get_extractor
 
 SEED = (Path(__file__).resolve().parent.parent / "seeds" / "000_f811b88706461c54.txt").read_text(encoding="utf-8")
@@ -33,12 +34,13 @@ def check(text: str) -> Extraction:
     extraction = get_extractor().extract(text)
     assert isinstance(extraction.language, str) and extraction.language
     for claim in extraction.claims:
-        spans = [claim.content, claim.sentence, *claim.time_expressions, *claim.quantities, *claim.entities]
+        assert 0 <= claim.sentence.start <= claim.sentence.end <= len(text)
+        spans = [claim.content, *claim.time_expressions, *claim.quantities, *claim.entities]
         spans += [s for s in (claim.claimant, claim.cue, claim.reported_via) if s is not None]
         for span in spans:
             assert 0 <= span.start <= span.end <= len(text)
             assert span.text == text[span.start:span.end]
-    assert ExtractionSchema().validate(dump_extraction(extraction)) == {}
+    check_extraction(dump_extraction(extraction))
     return extraction
 
 

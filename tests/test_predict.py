@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from workers.claims import Claim, Claimant, Content, Cue, Span
-from workers.predict import attribution
+from datetime import datetime, timedelta, timezone
+
+from workers.claims import Claim, Claimant, Content, Cue, Sentence, dump_extraction
+from workers.pipeline import get_extractor
+from workers.predict import attribution, published_at
 
 TEXT = '"We won," she said. "Clearly."'
 
@@ -15,7 +18,7 @@ def claim(claimant: Claimant | None, parts: list[tuple[int, int]]) -> Claim:
         cue=Cue("said", 14, 18, lemma="say"),
         content=Content(TEXT[0:30], 0, 30, parts=parts),
         type="direct",
-        sentence=Span(TEXT, 0, 30),
+        sentence=Sentence(0, 30),
     )
 
 
@@ -34,3 +37,21 @@ def test_no_claimant_is_a_null_source_and_a_whole_span_has_no_parts() -> None:
     result = attribution(claim(None, []))
     assert result["source"] is None and "source_resolved" not in result
     assert "parts" not in result["content"]
+
+
+def test_the_publication_date_of_a_document_is_taken_as_the_service_takes_published_at() -> None:
+    assert published_at({"meta": {"publication_date": "2015-11-18"}}) == datetime(2015, 11, 18, tzinfo=timezone.utc)
+    assert published_at({"meta": {"publication_date": "2015-11-18T10:00:00+02:00"}}).utcoffset() == timedelta(hours=2)
+    assert published_at({"id": "x"}) is None
+
+
+def test_many_articles_anchor_relative_dates_as_one_article_does() -> None:
+    """The evaluation's batch path and the service's single path give the same claims, dates included."""
+    text = "The minister said that taxes would rise on Tuesday. The mayor said that roads would close next Friday."
+    when = datetime(2024, 3, 21, 9, tzinfo=timezone.utc)
+    extractor = get_extractor()
+    batch = list(extractor.extract_many([text, text], [when, None]))
+    assert dump_extraction(batch[0]) == dump_extraction(extractor.extract(text, when))
+    assert dump_extraction(batch[1]) == dump_extraction(extractor.extract(text))
+    anchored = [t["value"] for c in dump_extraction(batch[0])["claims"] for t in c["time_expressions"]]
+    assert anchored and all(anchored), "relative dates resolved against the publication time"

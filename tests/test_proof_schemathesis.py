@@ -15,11 +15,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from redis import Redis
 
-from fixtures_api import WorkerFactory
-from fixtures_http import ApiFactory
 from service.keys import ApiKeys
+from support.fixtures_api import WorkerFactory
+from support.fixtures_http import ApiFactory
+
+pytestmark = pytest.mark.slow  # a proof
 
 TESTS = Path(__file__).resolve().parent
 SCHEMATHESIS = str(Path(sys.executable).with_name("st"))
@@ -35,16 +38,16 @@ def test_schemathesis_finds_no_server_error_and_no_spec_violation(
 ):
     _, token = ApiKeys(redis_conn).create("schemathesis")
     start_worker()
-    url = start_api(api_processes=2, rate_limit="100000/minute", extract_wait=2.0)
+    url = start_api(api_processes=2, rate_limit="100000/minute", auth_failure_limit="100000/minute", extract_wait=2.0)
     env = {
         **os.environ,
-        "SCHEMATHESIS_HOOKS": "schemathesis_hooks",
+        "SCHEMATHESIS_HOOKS": "support.schemathesis_hooks",
         "PYTHONPATH": str(TESTS),
         "CLAIMWIRE_TEST_API_KEY": token,
     }
     run = subprocess.run(
         [
-            SCHEMATHESIS, "--config-file", str(TESTS / "schemathesis.toml"),
+            SCHEMATHESIS, "--config-file", str(TESTS / "support" / "schemathesis.toml"),
             "run", f"{url}/openapi.yaml",
             "--checks", "all",
             "--max-examples", str(MAX_EXAMPLES),

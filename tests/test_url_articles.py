@@ -16,13 +16,13 @@ from urllib.parse import unquote
 
 import pytest
 
-from fixtures_api import REPO
-from loopback_http import base_url, loopback_server
 from service.app import create_app
 from service.config import Config
 from service.fetching.client import FetchFailed, Limits, OutgoingHTTP
 from service.fetching.guard import Policy, RefusedURL, address_refusal, resolve
-from openapi_check import CheckedClient
+from support import REPO
+from support.loopback_http import base_url, loopback_server
+from support.openapi_check import CheckedClient
 
 NEWS_PAGE = (REPO / "tests" / "data" / "news_page.html").read_bytes()
 SLOW_SECONDS = 3.0
@@ -104,7 +104,7 @@ def open_config(config: Config, pages: str) -> Config:
 @pytest.fixture
 def fetch_client(open_config: Config, monkeypatch: pytest.MonkeyPatch) -> CheckedClient:
     """An API client whose app and in-process worker both use ``open_config``."""
-    monkeypatch.setattr(Config, "from_env", classmethod(lambda cls: open_config))
+    monkeypatch.setattr(Config, "from_env", classmethod(lambda cls, environ=None: open_config))
     app = create_app(open_config)
     app.test_client_class = CheckedClient
     return app.test_client()
@@ -321,7 +321,7 @@ def test_with_the_allow_list_off_a_loopback_url_fails_as_refused_and_is_never_re
     config, pages, work_off, monkeypatch
 ) -> None:
     closed = dataclasses.replace(config, fetch_ports=(80, 443, port_of(pages)))
-    monkeypatch.setattr(Config, "from_env", classmethod(lambda cls: closed))
+    monkeypatch.setattr(Config, "from_env", classmethod(lambda cls, environ=None: closed))
     app = create_app(closed)
     app.test_client_class = CheckedClient
     client = app.test_client()

@@ -20,14 +20,16 @@ from redis import Redis
 from rq import Queue
 from standardwebhooks.webhooks import Webhook as ReferenceVerifier
 
-from fixtures_api import REPO, SHORT_TEXT, WORKER_START_TIMEOUT, config_env, stop_process_tree, wait_until
-from loopback_http import base_url, loopback_server
-from openapi_check import CheckedClient
 from service.app import create_app
 from service.config import Config
 from service.keys import ApiKeys
 from service.store import connect
 from service.webhook_events import webhooks_queue_name
+from support import REPO
+from support.fixtures_api import SHORT_TEXT, WORKER_START_TIMEOUT, config_env, stop_process_tree
+from support.loopback_http import base_url, loopback_server
+from support.openapi_check import CheckedClient
+from support.waiting import poll
 from workers.liveness import count_live_workers
 
 DELIVERY_TIMEOUT = 60.0
@@ -108,8 +110,8 @@ def start_delivery_worker(hook_config: Config, tmp_path: Path) -> Iterator:
         proc = subprocess.Popen([sys.executable, "-c", code], env=config_env(hook_config), stdout=log,
                                 stderr=subprocess.STDOUT, cwd=REPO, start_new_session=True)
         started.append(proc)
-        wait_until(lambda: count_live_workers(redis, queue_name, hook_config.stale_after) > before,
-                   WORKER_START_TIMEOUT, "delivery worker registration")
+        poll(lambda: count_live_workers(redis, queue_name, hook_config.stale_after) > before, bool,
+             WORKER_START_TIMEOUT, "delivery worker registration", proc, Path(log.name))
         return proc
 
     yield start
@@ -131,9 +133,8 @@ def delivery_of(client: CheckedClient, webhook_id: str, headers: dict[str, str] 
 
 
 def wait_for_delivery(client: CheckedClient, webhook_id: str, status: str, headers: dict[str, str] | None = None) -> dict:
-    wait_until(lambda: (delivery_of(client, webhook_id, headers) or {}).get("status") == status,
-               DELIVERY_TIMEOUT, f"a {status} delivery")
-    return delivery_of(client, webhook_id, headers)
+    return poll(lambda: delivery_of(client, webhook_id, headers) or {}, lambda d: d.get("status") == status,
+                DELIVERY_TIMEOUT, f"a {status} delivery")
 
 
 def webhook_jobs_left(redis: Redis, config: Config) -> int:
@@ -230,11 +231,11 @@ def test_a_dead_receiver_does_not_hold_up_extraction(
     assert Receiver.holding.wait(DELIVERY_TIMEOUT), "the first delivery never reached the receiver"
     texts = [f"{SHORT_TEXT} The mayor said that {n} bridges would close." for n in range(5)]
     ids = [hook_client.post("/v1/articles", json={"text": t}).get_json()["id"] for t in texts]
-    wait_until(lambda: all(hook_client.get(f"/v1/articles/{i}").get_json()["status"] == "done" for i in ids),
-               DELIVERY_TIMEOUT, "the later articles")
+    poll(lambda: all(hook_client.get(f"/v1/articles/{i}").get_json()["status"] == "done" for i in ids), bool,
+         DELIVERY_TIMEOUT, "the later articles")
     assert not Receiver.release.is_set() and Receiver.received == []  # the receiver is still stuck on the first
     Receiver.release.set()
-    wait_until(lambda: len([r for r in Receiver.received if r["status"] == 200]) == 6, DELIVERY_TIMEOUT, "all events")
+    poll(lambda: len([r for r in Receiver.received if r["status"] == 200]) == 6, bool, DELIVERY_TIMEOUT, "all events")
     assert {r["body"]["data"]["article_id"] for r in Receiver.received} == {first, *ids}
     assert delivery_of(hook_client, webhook["id"])["status"] == "succeeded"
 

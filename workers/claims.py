@@ -1,26 +1,29 @@
-"""The claim data model: span types and the one serialisation schema.
+"""The claim data model: the one definition of what a claim is, and its serialisation.
 
-Every stage of the pipeline produces these dataclasses; the worker dumps them
-with :class:`ExtractionSchema` into the JSON that Redis caches and the API
-serves, so worker and API cannot disagree about what a claim looks like.
-All offsets are Python ``str`` indices into the article text, end exclusive.
+Every stage of the pipeline produces these dataclasses; :func:`dump_extraction` turns
+them into the JSON that Redis caches and the API serves, field by field as declared
+here, so worker and API cannot disagree about what a claim looks like. The enumerations
+are the arguments of the ``Literal`` types, and tests/test_openapi.py checks openapi.yaml's
+claim schemas against these classes. All offsets are Python ``str`` indices into the
+article text, end exclusive.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import types
+import typing
 from dataclasses import dataclass, field
-from typing import Literal
-
-from marshmallow import Schema, fields, validate
+from functools import cache
+from typing import Any, Literal, Union
 
 ClaimType = Literal["direct", "indirect", "mixed"]
-CLAIM_TYPES: tuple[str, ...] = ("direct", "indirect", "mixed")
-
 Stance = Literal["asserts", "claims", "denies", "suggests", "announces"]
-STANCES: tuple[str, ...] = ("asserts", "claims", "denies", "suggests", "announces")
-
 MentionKind = Literal["name", "pronoun", "description"]
-MENTION_KINDS: tuple[str, ...] = ("name", "pronoun", "description")
+
+CLAIM_TYPES: tuple[str, ...] = typing.get_args(ClaimType)
+STANCES: tuple[str, ...] = typing.get_args(Stance)
+MENTION_KINDS: tuple[str, ...] = typing.get_args(MentionKind)
 
 
 @dataclass(slots=True)
@@ -28,6 +31,14 @@ class Span:
     """A stretch of the article: ``text == article[start:end]``."""
 
     text: str
+    start: int
+    end: int
+
+
+@dataclass(slots=True)
+class Sentence:
+    """Where the claim's sentence lies; offsets only, as the text is the article's."""
+
     start: int
     end: int
 
@@ -86,7 +97,7 @@ class Claim:
     cue: Cue | None
     content: Content
     type: ClaimType
-    sentence: Span
+    sentence: Sentence
     time_expressions: list[TimeExpression] = field(default_factory=list)
     quantities: list[Quantity] = field(default_factory=list)
     entities: list[Entity] = field(default_factory=list)
@@ -103,64 +114,41 @@ class Extraction:
     claims: list[Claim] = field(default_factory=list)
 
 
-class SpanSchema(Schema):
-    text = fields.String(required=True)
-    start = fields.Integer(required=True, validate=validate.Range(min=0))
-    end = fields.Integer(required=True, validate=validate.Range(min=0))
-
-
-class ClaimantSchema(SpanSchema):
-    resolved = fields.String(required=True)
-    kind = fields.String(required=True, validate=validate.OneOf(MENTION_KINDS))
-
-
-class CueSchema(SpanSchema):
-    lemma = fields.String(required=True)
-    stance = fields.String(required=True, validate=validate.OneOf(STANCES))
-
-
-class ContentSchema(SpanSchema):
-    parts = fields.List(fields.Tuple((fields.Integer(), fields.Integer())))
-
-
-class TimeExpressionSchema(SpanSchema):
-    value = fields.String(allow_none=True)
-
-
-class QuantitySchema(SpanSchema):
-    value = fields.Float(allow_none=True)
-    unit = fields.String(allow_none=True)
-
-
-class EntitySchema(SpanSchema):
-    label = fields.String(required=True)
-
-
-class SentenceSchema(Schema):
-    start = fields.Integer(required=True)
-    end = fields.Integer(required=True)
-
-
-class ClaimSchema(Schema):
-    id = fields.String(required=True)
-    claimant = fields.Nested(ClaimantSchema, allow_none=True)
-    cue = fields.Nested(CueSchema, allow_none=True)
-    content = fields.Nested(ContentSchema, required=True)
-    type = fields.String(required=True, validate=validate.OneOf(CLAIM_TYPES))
-    sentence = fields.Nested(SentenceSchema, required=True)
-    time_expressions = fields.List(fields.Nested(TimeExpressionSchema))
-    quantities = fields.List(fields.Nested(QuantitySchema))
-    entities = fields.List(fields.Nested(EntitySchema))
-    reported_via = fields.Nested(SpanSchema, allow_none=True)
-    checkworthiness = fields.Float(required=True, validate=validate.Range(0.0, 1.0))
-
-
-class ExtractionSchema(Schema):
-    language = fields.String(required=True)
-    extractor_version = fields.String(required=True)
-    claims = fields.List(fields.Nested(ClaimSchema), required=True)
-
-
-def dump_extraction(extraction: Extraction) -> dict:
+def dump_extraction(extraction: Extraction) -> dict[str, Any]:
     """JSON-ready dict of an extraction, the shape cached in Redis and served by the API."""
-    return ExtractionSchema().dump(extraction)
+    return to_json(extraction)
+
+
+def to_json(value: Any) -> Any:
+    """The JSON form of a model value: a dataclass as an object of its fields in declared order.
+
+    A field declared ``float`` is written as a float even when the pipeline filled it with
+    an ``int``, so a number's JSON does not depend on how it was computed.
+    """
+    if dataclasses.is_dataclass(value):
+        hints = field_types(type(value))
+        return {f.name: _field_json(hints[f.name], getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, (list, tuple)):
+        return [to_json(item) for item in value]
+    return value
+
+
+@cache
+def field_types(cls: type) -> dict[str, Any]:
+    """The resolved type of each field of a model dataclass."""
+    return typing.get_type_hints(cls)
+
+
+def without_none(hint: Any) -> tuple[Any, bool]:
+    """``(T, True)`` for ``T | None``, else ``(hint, False)``."""
+    args = typing.get_args(hint)
+    if typing.get_origin(hint) in (Union, types.UnionType) and type(None) in args:
+        (inner,) = (a for a in args if a is not type(None))  # the model has no wider unions
+        return inner, True
+    return hint, False
+
+
+def _field_json(hint: Any, value: Any) -> Any:
+    if value is not None and without_none(hint)[0] is float:
+        return float(value)
+    return to_json(value)

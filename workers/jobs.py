@@ -1,15 +1,17 @@
 """The RQ job that extracts one article, and the hooks that record its failures.
 
+Transient errors (Redis trouble, a dead worker or work-horse) are raised so that RQ
+retries the job with backoff. A failure of the text itself is permanent for this article
+and extractor version: the pipeline raised, the extraction ran past the job timeout, or it
+needed more memory than ``CLAIMWIRE_JOB_MEMORY_MB`` (:mod:`workers.memory`). The article
+is then marked failed at once, never retried, and the failure is cached like a result.
+RQ reports every failure it handles to :func:`record_failure` (a raised error, a timeout,
+or a job abandoned by a dead worker) or to :func:`record_horse_death` (the work-horse
+process died); they put the article back to ``queued`` when RQ retries, else mark it failed.
+
 An article submitted by URL alone is fetched first (:mod:`workers.page_fetch`). Settling
 an article (done or failed) also queues its owners' webhook deliveries, in the same
 transaction (:mod:`service.webhook_events`).
-
-Transient errors (Redis trouble, the job timeout) are raised so that RQ retries the job
-with backoff; any other error from the pipeline is permanent for this article and
-extractor version, so the article is marked failed at once instead of being retried.
-RQ reports every failure it handles to :func:`record_failure` (a raised error, or a job
-abandoned by a dead worker) or to :func:`record_horse_death` (the work-horse process
-died); both put the article back to ``queued`` when RQ retries, else mark it failed.
 """
 
 from __future__ import annotations
@@ -25,19 +27,21 @@ from rq import get_current_job
 from rq.exceptions import AbandonedJobError
 from rq.job import Job
 from rq.timeouts import JobTimeoutException
+from rq.utils import now
 
-from service.article_sources import URL
 from service.config import Config
 from service.problems import EXTRACTION_FAILED, problem_body
 from service.store import ArticleStore, connect
 from service.webhook_events import WebhookEvents
 from workers.claims import dump_extraction
+from workers.memory import memory_limit_mb
 from workers.page_fetch import fetch_article_text
 from workers.pipeline import get_extractor
 
 log = logging.getLogger(__name__)
 
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (RedisError, JobTimeoutException)
+# Raised on to RQ: Redis trouble is retried, a timeout is settled by record_failure.
+RAISED_ERRORS: tuple[type[BaseException], ...] = (RedisError, JobTimeoutException)
 MAX_DETAIL_CHARS = 500
 
 
@@ -50,19 +54,25 @@ def extract_article(article_id: str) -> None:
     if article is None:
         log.info("article %s: deleted or taken over by another job, nothing to do", article_id)
         return
-    if article.source == URL and not article.text:
+    if article.page_url and not article.text:
         article = fetch_article_text(store, article, job_id, Config.from_env())
         if article is None:
             return
     try:
         extraction = dump_extraction(get_extractor().extract(article.text, article.published_datetime))
-    except TRANSIENT_ERRORS:
+    except RAISED_ERRORS:
         raise
+    except MemoryError:
+        # Failed outside the handler, once the traceback (and the parse it holds) is gone.
+        log.error("article %s: the extraction ran out of memory", article_id)
+        problem = _problem(500, _out_of_memory(memory_limit_mb()))
     except Exception as exc:  # a failure of the pipeline on this text: retrying cannot help
         log.exception("article %s: extraction failed", article_id)
-        store.fail(article_id, job_id, _problem(500, f"The extractor raised {_describe(exc)}"))
+        problem = _problem(500, f"The extractor raised {_describe(exc)}")
+    else:
+        store.finish(article_id, job_id, extraction)
         return
-    store.finish(article_id, job_id, extraction)
+    store.fail(article_id, job_id, problem, permanent=True)
 
 
 def record_failure(
@@ -72,21 +82,40 @@ def record_failure(
     exc_value: BaseException | None,
     traceback: TracebackType | None,
 ) -> None:
-    """RQ's failure callback: runs before RQ retries the job or gives up on it."""
+    """RQ's failure callback: runs before RQ retries the job or gives up on it.
+
+    A timeout is the text's own cost, the same on every attempt: see :func:`_fail_for_timeout`.
+    """
+    if isinstance(exc_value, JobTimeoutException):
+        _fail_for_timeout(job, connection)
+        return
     if isinstance(exc_value, AbandonedJobError):
         reason = "The worker running the extraction stopped responding."
-    elif isinstance(exc_value, JobTimeoutException):
-        reason = "The extraction took longer than the job timeout."
     else:
         reason = f"The extraction hit a transient error: {_describe(exc_value)}"
     _settle_after_failure(job, connection, reason)
 
 
 def record_horse_death(job: Job, retpid: int, ret_val: int, rusage: Any) -> None:
-    """RQ's work-horse-killed handler: the process running the job died (OOM killer, kill -9)."""
+    """RQ's work-horse-killed handler: the process running the job died (OOM killer, kill -9).
+
+    A work-horse stuck past its timeout (in native code, where the alarm cannot interrupt it)
+    is killed by its worker: that is a timeout too, not a transient death.
+    """
+    if job.timeout and job.started_at and (now() - job.started_at).total_seconds() > job.timeout:
+        _fail_for_timeout(job, job.connection)
+        return
     signal_note = f" (signal {os.WTERMSIG(ret_val)})" if ret_val and os.WIFSIGNALED(ret_val) else ""
     reason = f"The process running the extraction died{signal_note}."
     _settle_after_failure(job, job.connection, reason)
+
+
+def _fail_for_timeout(job: Job, connection: Redis) -> None:
+    """Fail the article for good: its retries are cancelled (RQ reads them after the hooks) and the failure cached."""
+    job.retries_left = 0
+    detail = f"The extraction took longer than the job timeout ({job.timeout} s)."
+    log.error("article %s: %s Not retried.", job.args[0], detail)
+    _store(connection).fail(job.args[0], job.id, _problem(500, detail), permanent=True)
 
 
 def _settle_after_failure(job: Job, connection: Redis, reason: str) -> None:
@@ -110,6 +139,12 @@ def _store(connection: Redis | None) -> ArticleStore:
 
 def _problem(status: int, detail: str) -> dict[str, Any]:
     return problem_body(status, EXTRACTION_FAILED, detail[:MAX_DETAIL_CHARS])
+
+
+def _out_of_memory(limit_mb: int | None) -> str:
+    if limit_mb is None:
+        return "The extraction ran out of memory."
+    return f"The extraction needed more memory than a job may use ({limit_mb} MiB)."
 
 
 def _describe(exc: BaseException | None) -> str:

@@ -7,7 +7,7 @@ deadline passes, and the next registry maintenance of any live worker, run every
 ``maintenance_interval`` seconds, retries the job or fails it. Splitting
 ``CLAIMWIRE_STALE_AFTER`` (S) as S/4 + S/4 + S/2 bounds the time from the kill to that
 decision by S. An idle worker blocks on the queue for at most ``maintenance_interval``
-seconds, so it wakes up for maintenance in time.
+seconds (the worker's ``dequeue_timeout``), so it wakes up for maintenance in time.
 
 Retries wait in the ScheduledJobRegistry for the one RQ scheduler that holds the queue's
 scheduler lock, a lock RQ keeps for 61 seconds after its holder's last heartbeat. A
@@ -28,8 +28,8 @@ from rq.exceptions import SchedulerNotFound
 from rq.scheduler import RQScheduler
 from rq.scripts import release_lock
 
-# rq blocks on the queue for worker_ttl - 15 seconds (BaseWorker.dequeue_timeout).
-_RQ_DEQUEUE_MARGIN = 15
+# Seconds a worker's registration outlives its longest wait on the queue.
+WORKER_TTL_MARGIN = 15
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,8 +51,8 @@ class Liveness:
 
     @property
     def worker_ttl(self) -> int:
-        """rq's worker_ttl that makes an idle worker wake up once per maintenance interval."""
-        return self.maintenance_interval + _RQ_DEQUEUE_MARGIN
+        """rq's worker_ttl: the registration of an idle worker outlives its wait on the queue."""
+        return self.maintenance_interval + WORKER_TTL_MARGIN
 
     @property
     def silence_limit(self) -> timedelta:

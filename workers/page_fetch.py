@@ -2,10 +2,13 @@
 
 Runs in the worker, before the claims are extracted: the page is fetched through the
 SSRF guard (:mod:`service.fetching`), trafilatura extracts its text and metadata (a
-``text/plain`` page is taken as it is), the client's own fields win, and the result is
-stored on the article before the pipeline sees it. A fetch that fails ends the article
-``failed`` with a ``/problems/fetch-failed`` problem saying why; it is not retried
-(the client can submit the URL again with ``refresh``).
+``text/plain`` page is taken as it is), and the result is stored on the article before
+the pipeline sees it: the text, the publication time (unless the client sent one, which is
+part of the article's id) and the page's title, author and publisher, which each owner
+sees where it sent none of its own. A fetch that fails ends the article ``failed`` with a
+``/problems/fetch-failed`` problem saying why. It is not retried by the job, and it is not
+a permanent failure either: it says nothing about the article's text (there is none yet)
+and the page may answer next time, so submitting the URL again fetches it again.
 """
 
 from __future__ import annotations
@@ -15,13 +18,12 @@ from typing import Any
 
 from service.config import Config
 from service.fetching.client import FetchFailed, Page, outgoing_http
-from service.html_articles import NoArticleText, extract_from_html, merge_extracted
+from service.html_articles import NoArticleText, extract_from_html
 from service.problems import FETCH_FAILED, problem_body
-from service.store import Article, ArticleStore, rfc3339
+from service.store import PAGE_METADATA_FIELDS, Article, ArticleStore, rfc3339
 
 log = logging.getLogger(__name__)
 
-CLIENT_FIELDS = ("title", "author", "publisher", "published_at")
 # The submitted URL did not lead to an article: the client's input, not this service, is at
 # fault (and /v1/extract answers a failed article with its problem's status).
 FETCH_FAILED_STATUS = 422
@@ -30,10 +32,10 @@ FETCH_FAILED_STATUS = 422
 def fetch_article_text(store: ArticleStore, article: Article, job_id: str | None, config: Config) -> Article | None:
     """The article with the fetched page's text and metadata, or None when it failed or was superseded."""
     try:
-        page = outgoing_http(config).fetch_page(article.url or "")
+        page = outgoing_http(config).fetch_page(article.page_url or "")
         extracted = _page_fields(page)
     except FetchFailed as exc:
-        log.info("article %s: fetching %s failed: %s", article.id, article.url, exc)
+        log.info("article %s: fetching %s failed: %s", article.id, article.page_url, exc)
         store.fail(article.id, job_id, fetch_problem(exc.reason, str(exc), exc.http_status, exc.address_class))
         return None
     except NoArticleText as exc:
@@ -43,10 +45,10 @@ def fetch_article_text(store: ArticleStore, article: Article, job_id: str | None
         detail = f"The page's text is longer than {config.max_text_chars} characters."
         store.fail(article.id, job_id, fetch_problem("too-large", detail))
         return None
-    published = extracted.get("published_at")
-    extracted["published_at"] = rfc3339(published) if published else None
-    sent = {name: getattr(article, name) for name in CLIENT_FIELDS}
-    return store.record_text(article.id, job_id, merge_extracted(sent, extracted))
+    found = extracted.get("published_at")
+    published_at = article.published_at or (rfc3339(found) if found else None)
+    page_metadata = {name: extracted[name] for name in PAGE_METADATA_FIELDS if extracted.get(name)}
+    return store.record_page(article.id, job_id, extracted["text"], published_at, page_metadata)
 
 
 def fetch_problem(

@@ -9,6 +9,7 @@ and ``source_resolved`` (whom the claimant mention refers to).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -37,10 +38,23 @@ def attribution(claim: Claim) -> dict[str, Any]:
     return result
 
 
+def published_at(document: dict[str, Any]) -> datetime | None:
+    """The document's publication time (``meta.publication_date``), as the service would take it.
+
+    A date or time without a zone is taken as UTC, as a submitted ``published_at`` must carry one.
+    """
+    value = (document.get("meta") or {}).get("publication_date")
+    if not value:
+        return None
+    moment = datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
 def predict_documents(documents: Iterable[dict[str, Any]], extractor: Extractor) -> Iterator[dict[str, Any]]:
-    """A prediction for every document (``id`` and ``text`` kept), extracted in one batch stream."""
+    """A prediction for every document (``id`` and ``text`` kept), extracted in one batch stream
+    with its publication time, as the service extracts a submitted article."""
     documents = list(documents)
-    extractions = extractor.extract_many(doc["text"] for doc in documents)
+    extractions = extractor.extract_many((doc["text"] for doc in documents), (published_at(doc) for doc in documents))
     for doc, extraction in zip(documents, extractions, strict=True):
         yield {
             "id": doc["id"],

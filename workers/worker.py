@@ -11,10 +11,15 @@ A busy RQ worker whose heartbeat meets a Redis outage exits; its job is then ret
 any dead worker's. Started again (by ``serve`` or a container runtime) while Redis is
 still down, ``claimwire worker`` waits for Redis (:func:`service.startup_checks.wait_for_redis`)
 instead of exiting at once, so a Redis restart does not use up the supervisor's restart budget.
+
+Jobs are read as :class:`workers.trusted_jobs.TrustedJob` with the JSON serializer: a
+worker runs Claimwire's own job functions only. Its work-horse and RQ scheduler die
+with it (SIGKILL), whatever killed it, so a dead worker leaves no process behind.
 """
 
 from __future__ import annotations
 
+import signal
 from typing import Any
 
 from rq import Queue, Worker
@@ -23,12 +28,15 @@ from rq.job import Job
 from rq.registry import StartedJobRegistry
 
 from service.config import Config
-from service.queueing import ExtractionJobs
+from service.parent_death import forks_die_with_us
+from service.queueing import JOB_SERIALIZER, ExtractionJobs
 from service.store import connect
 from workers.jobs import record_horse_death
 from workers.liveness import Liveness, release_dead_scheduler_locks
+from workers.memory import limit_memory
 from workers.pipeline import get_extractor
 from workers.timeouts import RepeatingDeathPenalty
+from workers.trusted_jobs import TrustedJob
 
 
 class ExtractionWorker(Worker):
@@ -39,12 +47,16 @@ class ExtractionWorker(Worker):
     whatever the configuration says. For the same reason its maintenance releases the
     scheduler lock of a dead worker's scheduler (RQ keeps it for 61 seconds), so that
     its own scheduler can take over the retries. Job timeouts use
-    :class:`workers.timeouts.RepeatingDeathPenalty`.
+    :class:`workers.timeouts.RepeatingDeathPenalty`; each work-horse's memory is bounded to
+    ``job_memory_mb`` MiB (:mod:`workers.memory`).
     """
 
     death_penalty_class = RepeatingDeathPenalty
+    job_class = TrustedJob
 
-    def __init__(self, *args: Any, liveness: Liveness, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, liveness: Liveness, job_memory_mb: int = 0, **kwargs: Any) -> None:
+        self.liveness = liveness  # first: RQ's __init__ reads dequeue_timeout
+        self.job_memory_mb = job_memory_mb
         super().__init__(
             *args,
             worker_ttl=liveness.worker_ttl,
@@ -52,7 +64,16 @@ class ExtractionWorker(Worker):
             maintenance_interval=liveness.maintenance_interval,
             **kwargs,
         )
-        self.liveness = liveness
+
+    @property
+    def dequeue_timeout(self) -> int:
+        """Seconds an idle worker blocks on the queue: one maintenance interval."""
+        return self.liveness.maintenance_interval
+
+    def main_work_horse(self, job: Job, queue: Queue) -> None:
+        """The forked work-horse: bound its memory, then run the job as RQ does."""
+        limit_memory(self.job_memory_mb)
+        super().main_work_horse(job, queue)
 
     def run_maintenance_tasks(self) -> None:
         """RQ's maintenance (which starts this worker's scheduler if it can take the lock), after
@@ -97,12 +118,15 @@ def run_worker(config: Config, burst: bool = False, name: str | None = None) -> 
     With ``burst`` it works off the queue and the due retries, then returns.
     """
     get_extractor()
+    forks_die_with_us(signal.SIGKILL)
     redis = connect(config.redis_url)
     worker = ExtractionWorker(
         [ExtractionJobs(redis, config).queue],
         connection=redis,
         name=name,
+        serializer=JOB_SERIALIZER,
         liveness=Liveness.from_stale_after(config.stale_after),
+        job_memory_mb=config.job_memory_mb,
         work_horse_killed_handler=record_horse_death,
     )
     worker.work(burst=burst, with_scheduler=True, logging_level="INFO")

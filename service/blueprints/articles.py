@@ -39,7 +39,7 @@ def show(article_id: str) -> Response:
 
 @bp.delete("/<article_id>")
 def delete(article_id: str) -> Response:
-    if not ARTICLE_ID.fullmatch(article_id) or not services().store.delete(article_id, caller().key_id):
+    if not ARTICLE_ID.fullmatch(article_id) or not services().store.delete(article_id, caller().owner):
         raise _not_found(article_id)
     return Response(status=204)
 
@@ -88,7 +88,7 @@ def submission_response(submission: Submission) -> Response:
 def article_and_result(article_id: str) -> tuple[Article, dict[str, Any] | None]:
     """The article, with its extraction when done; 404 when unknown, expired or another key's."""
     store = services().store
-    article = store.get(article_id, caller().key_id) if ARTICLE_ID.fullmatch(article_id) else None
+    article = store.get(article_id, caller().owner) if ARTICLE_ID.fullmatch(article_id) else None
     result = store.get_result(article_id) if article and article.status == DONE else None
     if article is None or (article.status == DONE and result is None):
         raise _not_found(article_id)

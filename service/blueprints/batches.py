@@ -16,7 +16,6 @@ from service.batches import WRITE_CHUNK, Batch, BatchStore, MalformedItem, batch
 from service.context import services
 from service.problems import MALFORMED_BODY, QUEUE_FULL, VALIDATION, ProblemError, problem_body
 from service.submission import RETRY_FULL_QUEUE_AFTER_SECONDS, submit_fields
-from service.webhooks_store import owner_name
 
 bp = Blueprint("batches", __name__, url_prefix="/v1/batches")
 
@@ -103,7 +102,7 @@ def _store() -> BatchStore:
 
 
 def _owner() -> str:
-    return owner_name(caller().key_id)
+    return caller().owner
 
 
 def _batch(batch_id: str) -> Batch:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
+from service.access import caller
 from service.blueprints.articles import submission_response
 from service.context import services
 from service.problems import EXTRACTION_FAILED, ProblemError, problem_body, problem_response
@@ -21,7 +22,7 @@ def extract() -> Response:
     article = submission.article
     if article.status in PENDING:
         ext = services()
-        settled = ext.store.wait_until_settled(article.id, ext.config.extract_wait)
+        settled = ext.store.wait_until_settled(article.id, ext.config.extract_wait, caller().owner)
         if settled is None:
             raise ProblemError(404, detail=f"The article {article.id!r} was deleted while extracting.")
         result = ext.store.get_result(article.id) if settled.status == DONE else None

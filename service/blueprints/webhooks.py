@@ -27,7 +27,6 @@ from service.webhooks_store import (
     TooManyWebhooks,
     Webhook,
     WebhookStore,
-    owner_name,
 )
 
 bp = Blueprint("webhooks", __name__, url_prefix="/v1/webhooks")
@@ -125,7 +124,7 @@ def _store() -> WebhookStore:
 
 
 def _owner() -> str:
-    return owner_name(caller().key_id)
+    return caller().owner
 
 
 def _webhook(webhook_id: str) -> Webhook:

@@ -17,25 +17,34 @@ _STANCE_WORDS: dict[Stance, str] = {
         say tell add write note state explain respond reply answer comment remark recall
         continue tweet post report describe argue insist maintain stress emphasize emphasise
         point observe testify acknowledge admit concede confirm agree reiterate repeat
-        declare assert affirm contend conclude find show reveal indicate demonstrate
+        assert affirm conclude find show reveal indicate demonstrate
         mention quote cite joke quip ask wonder question lament complain boast brag
         praise criticize criticise blast slam attack accuse blame condemn defend
         urge call demand recommend request vow pledge promise swear threaten
         know think believe feel see consider expect hope fear worry want wish
         predict estimate calculate figure guess assume understand realize realise
-        remember agree disagree support oppose endorse reject favor favour back
-        describe characterize label dub brand write read say suggest
+        remember disagree support oppose endorse reject favor favour back
+        characterize label dub brand read
     """,
     "claims": "claim allege charge contend purport",
-    "denies": "deny dispute refute rebut contradict dismiss deny",
+    "denies": "deny dispute refute rebut contradict dismiss",
     "suggests": "suggest hint imply speculate seem appear signal caution warn",
     "announces": "announce declare unveil proclaim disclose publish release launch propose plan intend",
 }
 
-STANCE_OF: dict[str, Stance] = {}
-for _stance, _words in _STANCE_WORDS.items():
-    for _w in _words.split():
-        STANCE_OF[_w] = _stance
+
+def _stance_of_lemmas() -> dict[str, Stance]:
+    """Each lemma's one stance class; a lemma listed twice is a mistake in the lexicon."""
+    stances: dict[str, Stance] = {}
+    for stance, words in _STANCE_WORDS.items():
+        for word in words.split():
+            if word in stances:
+                raise ValueError(f"cue lemma {word!r} is listed under {stances[word]!r} and {stance!r}")
+            stances[word] = stance
+    return stances
+
+
+STANCE_OF: dict[str, Stance] = _stance_of_lemmas()
 
 # Verbs whose direct object is itself the content ("denied the report", "praised Trump").
 OBJECT_VERBS: frozenset[str] = frozenset("""

@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from spacy.tokens import Doc
 
-from workers.claims import Claim, Claimant, Content, Cue, Extraction, Span
+from workers.claims import Claim, Claimant, Content, Cue, Extraction, Sentence
 from workers.pipeline import rules
 from workers.pipeline.candidates import Candidate, outermost
 from workers.pipeline.contents import QuoteIndex, quote_kind
@@ -44,10 +44,6 @@ def candidates(doc: Doc, quotes: QuoteIndex, lexicon: CueLexicon) -> list[Candid
     return outermost(found)
 
 
-def _span(text: str, start: int, end: int) -> Span:
-    return Span(text[start:end], start, end)
-
-
 def build_claims(doc: Doc, lexicon: CueLexicon, text: str, published_at: datetime | None = None) -> list[Claim]:
     """Turn a document's candidates into claims with resolved claimants and enrichments.
 
@@ -76,9 +72,9 @@ def build_claims(doc: Doc, lexicon: CueLexicon, text: str, published_at: datetim
             cue=cue,
             content=Content(text[start:end], start, end, parts=parts),
             type=quote_kind(text, cand.parts, quotes),
-            sentence=_span(text, *cand.sentence),
+            sentence=Sentence(*cand.sentence),
         )
-        enrich(claim, doc, published_at)
+        enrich(claim, doc, published_at, text)
         claims.append(claim)
     return claims
 
@@ -93,21 +89,24 @@ class Extractor:
         load_identifier()
 
     def extract(self, text: str, published_at: datetime | None = None) -> Extraction:
-        return next(self._run([text], published_at))
+        """The claims of one article; ``published_at`` anchors relative dates ("on Tuesday")."""
+        return next(self.extract_many([text], [published_at]))
 
-    def extract_many(self, texts: Iterable[str]) -> Iterator[Extraction]:
-        return self._run(texts, None)
-
-    def _run(self, texts: Iterable[str], published_at: datetime | None) -> Iterator[Extraction]:
-        originals: list[str] = []
+    def extract_many(
+        self, texts: Iterable[str], published: Iterable[datetime | None] | None = None
+    ) -> Iterator[Extraction]:
+        """The claims of many articles, parsed in batches; ``published`` gives each one's
+        publication time, in step with ``texts`` (none given: no anchor for relative dates)."""
+        originals: list[tuple[str, datetime | None]] = []
 
         def masked() -> Iterator[str]:
+            times = iter(published) if published is not None else None
             for text in texts:
-                originals.append(text)
+                originals.append((text, next(times) if times is not None else None))
                 yield mask_markup(text)
 
         for doc in parse_many(self.nlp, masked()):
-            text = originals.pop(0)
+            text, published_at = originals.pop(0)
             language = detect_language(text)
             claims = build_claims(doc, self.lexicon, text, published_at)
             yield Extraction(language=language, extractor_version=EXTRACTOR_VERSION, claims=claims)

@@ -2,7 +2,9 @@
 
 spaCy's parser needs memory in proportion to the text it holds at once and refuses texts
 past ``nlp.max_length``; cutting at line breaks (else at whitespace, else anywhere) and
-joining the parsed chunks with ``Doc.from_docs`` keeps time linear and offsets exact.
+joining the parsed chunks with ``Doc.from_docs`` keeps time linear and offsets exact. Each
+text is first rewritten by :func:`workers.pipeline.normalize.neutralise` (same length), so
+no chunk holds a shape that costs the tokenizer quadratic time.
 """
 
 from __future__ import annotations
@@ -12,7 +14,12 @@ from collections.abc import Iterable, Iterator
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from workers.pipeline.normalize import neutralise
+
 CHUNK_CHARS = 20_000
+# Characters parsed in one batch: the tagger's and parser's arrays for a batch are held at
+# once, so a long text parsed in one batch took gigabytes.
+BATCH_CHARS = 100_000
 
 
 def chunks(text: str, size: int = CHUNK_CHARS) -> list[str]:
@@ -32,20 +39,34 @@ def chunks(text: str, size: int = CHUNK_CHARS) -> list[str]:
 
 
 def parse_many(nlp: Language, texts: Iterable[str], batch_size: int = 32) -> Iterator[Doc]:
-    """Parse each text, streaming all chunks of all texts through one ``nlp.pipe``."""
+    """Parse each text, streaming the chunks of all texts through ``nlp.pipe`` in bounded batches.
 
-    def pieces() -> Iterator[tuple[str, bool]]:
+    A doc's ``text`` is the neutralised copy: offsets hold against the original, the
+    characters do not (cut spans from the original text).
+    """
+
+    def batches() -> Iterator[list[tuple[str, bool]]]:
+        """Chunks, each flagged when it ends its text, in batches of ``batch_size`` and ``BATCH_CHARS``."""
+        batch: list[tuple[str, bool]] = []
+        size = 0
         for text in texts:
-            parts = chunks(text)
+            parts = chunks(neutralise(text))
             for i, part in enumerate(parts):
-                yield part, i == len(parts) - 1
+                if batch and (len(batch) == batch_size or size + len(part) > BATCH_CHARS):
+                    yield batch
+                    batch, size = [], 0
+                batch.append((part, i == len(parts) - 1))
+                size += len(part)
+        if batch:
+            yield batch
 
     pending: list[Doc] = []
-    for doc, last in nlp.pipe(pieces(), as_tuples=True, batch_size=batch_size):
-        pending.append(doc)
-        if last:
-            yield pending[0] if len(pending) == 1 else Doc.from_docs(pending, ensure_whitespace=False)
-            pending = []
+    for batch in batches():
+        for doc, last in nlp.pipe(batch, as_tuples=True, batch_size=len(batch)):
+            pending.append(doc)
+            if last:
+                yield pending[0] if len(pending) == 1 else Doc.from_docs(pending, ensure_whitespace=False)
+                pending = []
 
 
 def parse(nlp: Language, text: str) -> Doc:

@@ -19,6 +19,7 @@ _OPENERS = frozenset({"“", "„", "«", "``", "‘"})
 _CLOSERS = frozenset({"”", "»", "’", '"', "''"})
 _NEUTRAL = frozenset({'"', "''"})
 _SINGLE = frozenset({"‘", "’"})
+_TEXT_RE = re.compile(r"\S")
 
 
 @dataclass(slots=True)
@@ -43,12 +44,22 @@ def _is_apostrophe(text: str, pos: int) -> bool:
 
 
 def find_quotes(text: str) -> list[Quote]:
-    """All quotations of ``text`` in order of appearance."""
+    """All quotations of ``text`` in order of appearance, in time linear in its length."""
     quotes: list[Quote] = []
     open_at: int | None = None
     open_single = open_starts_line = False
     last_unclosed = False
     line_start = 0
+    next_text = -1  # the first non-space character at or after some point up to line_start
+
+    def blank_before(pos: int) -> bool:
+        """Whether the current line holds only whitespace before ``pos`` (found once per stretch)."""
+        nonlocal next_text
+        if next_text < line_start:
+            found = _TEXT_RE.search(text, line_start)
+            next_text = found.start() if found else len(text)
+        return next_text >= pos
+
     for m in _MARK_RE.finditer(text):
         pos, mark = m.start(), m.group()
         if mark == "\n":
@@ -56,7 +67,7 @@ def find_quotes(text: str) -> list[Quote]:
                 quotes.append(Quote(open_at, pos, closed=False,
                                     continues_previous=last_unclosed and open_starts_line))
                 open_at, last_unclosed = None, True
-            elif text[line_start:pos].strip():
+            elif not blank_before(pos):
                 last_unclosed = False
             line_start = pos + 1
             continue
@@ -66,7 +77,7 @@ def find_quotes(text: str) -> list[Quote]:
         if open_at is None:
             if mark in _OPENERS or (mark in _NEUTRAL and _after_space(text, pos)):
                 open_at, open_single = pos, single
-                open_starts_line = not text[line_start:pos].strip()
+                open_starts_line = blank_before(pos)
             continue
         if single != open_single:
             continue

@@ -29,11 +29,12 @@ def prepare() -> None:
     normalise("last Tuesday, March 19, 2024 at 10 a.m.", date(2024, 3, 20), "past")
 
 
-def enrich(claim: Claim, doc: Doc, published_at: datetime | None) -> None:
+def enrich(claim: Claim, doc: Doc, published_at: datetime | None, text: str | None = None) -> None:
     """Fill the claim's time expressions, quantities, entities, outlet and check-worthiness in place.
 
-    ``doc`` is the parsed article the claim's offsets refer to; ``published_at`` anchors
-    relative dates ("on Tuesday") and may be None, leaving those without a value.
+    ``doc`` is the parsed article the claim's offsets refer to; ``text`` is the article as
+    written (``doc.text`` when not given); ``published_at`` anchors relative dates ("on
+    Tuesday") and may be None, leaving those without a value.
     """
     regions = content_regions(claim.content)
     claim.time_expressions = find_times(doc, regions, published_at)
@@ -41,3 +42,15 @@ def enrich(claim: Claim, doc: Doc, published_at: datetime | None) -> None:
     claim.entities = find_entities(doc, regions)
     claim.reported_via = find_outlet(doc, claim, regions)
     claim.checkworthiness = checkworthiness.score(doc, claim, regions)
+    _as_written(claim, doc.text if text is None else text)
+
+
+def _as_written(claim: Claim, text: str) -> None:
+    """Re-cut the enrichments' text from the article as written.
+
+    The parse is of a copy of the same length with markup masked and costly shapes blanked
+    (:mod:`workers.pipeline.normalize`): its offsets are the article's, its characters need not be.
+    """
+    found = [*claim.time_expressions, *claim.quantities, *claim.entities]
+    for span in found + ([claim.reported_via] if claim.reported_via else []):
+        span.text = text[span.start:span.end]

@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 import requests
 
-from fixtures_api import REPO, config_env, stop_process_tree
-from live_service import claimwire, poll
 from service.config import Config
 from service.embedded_redis import free_port
+from support.fixtures_api import REPO, config_env, stop_process_tree
+from support.live_service import claimwire
+from support.waiting import poll
 
 API_START_TIMEOUT = 30.0
 

@@ -12,7 +12,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,20 +21,19 @@ import psutil
 import pytest
 from flask import Flask
 from redis import Redis
-from rq import Queue
+from rq import Queue, Worker
 
-from openapi_check import CheckedClient
 from service.app import create_app
-from service.config import Config
+from service.config import Config, config_environment
 from service.queueing import ExtractionJobs
 from service.store import ArticleStore, article_key, connect
-from workers.liveness import count_live_workers
+from support import REPO
+from support.openapi_check import CheckedClient
+from support.waiting import poll
 from workers.worker import run_worker
 
-REPO = Path(__file__).resolve().parent.parent
-SEED_TEXT = next((REPO / "seeds").glob("*.txt")).read_text(encoding="utf-8")
 SHORT_TEXT = "The minister said that taxes would rise next year."
-WORKER_START_TIMEOUT = 60.0
+WORKER_START_TIMEOUT = 120.0  # a safety net: loading the pipeline on a busy machine
 WORKER_STOP_TIMEOUT = 15.0
 
 WorkerFactory = Callable[..., subprocess.Popen]
@@ -43,34 +41,7 @@ WorkerFactory = Callable[..., subprocess.Popen]
 
 def config_env(config: Config) -> dict[str, str]:
     """The environment that makes Config.from_env() in a child process equal ``config``."""
-    env = dict(os.environ)
-    env.update(
-        REDIS_URL=config.redis_url or "",
-        CLAIMWIRE_QUEUE=config.queue_name,
-        CLAIMWIRE_MAX_BODY_BYTES=str(config.max_body_bytes),
-        CLAIMWIRE_RESULT_TTL=str(config.result_ttl),
-        CLAIMWIRE_JOB_TIMEOUT=str(config.job_timeout),
-        CLAIMWIRE_JOB_RETRIES=str(config.job_retries),
-        CLAIMWIRE_EXTRACT_WAIT=str(config.extract_wait),
-        CLAIMWIRE_STALE_AFTER=str(config.stale_after),
-        CLAIMWIRE_DATA_DIR=config.data_dir,
-        CLAIMWIRE_WORKERS=str(config.workers),
-        PORT=str(config.port),
-        CLAIMWIRE_API_PROCESSES=str(config.api_processes),
-        CLAIMWIRE_MAX_TEXT_CHARS=str(config.max_text_chars),
-        CLAIMWIRE_MAX_HEADER_BYTES=str(config.max_header_bytes),
-        CLAIMWIRE_MAX_QUEUE_DEPTH=str(config.max_queue_depth),
-        CLAIMWIRE_RATE_LIMIT=config.rate_limit or "off",
-        CLAIMWIRE_REDIS_CHECK=config.redis_check,
-        CLAIMWIRE_FETCH_ALLOW_NETWORKS=",".join(config.fetch_allow_networks),
-        CLAIMWIRE_FETCH_PORTS=",".join(str(p) for p in config.fetch_ports),
-        CLAIMWIRE_FETCH_TIMEOUT=str(config.fetch_timeout),
-        CLAIMWIRE_FETCH_MAX_BYTES=str(config.fetch_max_bytes),
-        CLAIMWIRE_WEBHOOK_RETRY_SCHEDULE=",".join(str(s) for s in config.webhook_retry_schedule),
-        CLAIMWIRE_MAX_BATCH_BYTES=str(config.max_batch_bytes),
-        PYTHONUNBUFFERED="1",
-    )
-    return env
+    return {**os.environ, **config_environment(config), "PYTHONUNBUFFERED": "1"}
 
 
 @pytest.fixture
@@ -129,13 +100,20 @@ def start_worker(config: Config, tmp_path: Path) -> Iterator[WorkerFactory]:
     redis = connect(config.redis_url)
 
     def start(cfg: Config | None = None, wait: bool = True) -> subprocess.Popen:
-        """One more worker; with ``wait`` (the default), return once it listens on the queue."""
+        """One more worker; with ``wait`` (the default), return once it has registered on the queue.
+
+        The worker gets a name of its own, so the wait is for this worker's registration:
+        workers coming and going meanwhile (a killed one aging out) cannot confuse it.
+        """
         cfg = cfg or config
-        before = count_live_workers(redis, cfg.queue_name, cfg.stale_after)
+        name = f"test-worker-{uuid.uuid4().hex[:12]}"
         log = open(tmp_path / f"worker-{len(started)}.log", "w")
-        code = "from service.config import Config; from workers.worker import run_worker; run_worker(Config.from_env())"
+        code = (
+            "import sys; from service.config import Config; from workers.worker import run_worker; "
+            "run_worker(Config.from_env(), name=sys.argv[1])"
+        )
         proc = subprocess.Popen(
-            [sys.executable, "-c", code],
+            [sys.executable, "-c", code, name],
             env=config_env(cfg),
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -143,13 +121,9 @@ def start_worker(config: Config, tmp_path: Path) -> Iterator[WorkerFactory]:
             start_new_session=True,  # its own process group, which its scheduler process shares
         )
         started.append(proc)
-        if not wait:
-            return proc
-        wait_until(
-            lambda: count_live_workers(redis, cfg.queue_name, cfg.stale_after) > before,
-            WORKER_START_TIMEOUT,
-            "worker registration",
-        )
+        if wait:
+            key = f"{Worker.redis_worker_namespace_prefix}{name}"
+            poll(lambda: redis.exists(key), bool, WORKER_START_TIMEOUT, f"worker {name} to register", proc, Path(log.name))
         return proc
 
     yield start
@@ -204,12 +178,3 @@ def rq_leftovers(queue: Queue) -> dict[str, int]:
     }
     return {place: n for place, n in counts.items() if n}
 
-
-def wait_until(predicate: Callable[[], object], timeout: float, what: str, interval: float = 0.05) -> None:
-    """Poll ``predicate`` until it is truthy; fail the test after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")

@@ -10,8 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -20,8 +19,9 @@ import psutil
 import pytest
 import requests
 
-from openapi_check import check_requests_response
 from service.embedded_redis import free_port
+from support.openapi_check import check_requests_response
+from support.waiting import poll
 
 CLAIMWIRE = str(Path(sys.executable).with_name("claimwire"))  # the installed console script
 HTTP_TIMEOUT = 10.0
@@ -32,39 +32,6 @@ REAP_TIMEOUT = 10.0
 
 def claimwire(*args: str) -> list[str]:
     return [CLAIMWIRE, *args]
-
-
-def log_tail(path: Path, chars: int = 3000) -> str:
-    return path.read_text(encoding="utf-8", errors="replace")[-chars:] if path.exists() else "(no log)"
-
-
-def poll(
-    fetch: Callable[[], Any],
-    done: Callable[[Any], bool],
-    timeout: float,
-    what: str,
-    process: subprocess.Popen[bytes] | None = None,
-    log: Path | None = None,
-    interval: float = 0.1,
-) -> Any:
-    """Call ``fetch`` until ``done(result)``; fail after ``timeout`` s or as soon as ``process`` exits.
-
-    A connection refused while a server is starting counts as not done yet.
-    """
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            raise AssertionError(f"the process exited ({process.returncode}) before {what}:\n{log_tail(log) if log else ''}")
-        try:
-            last = fetch()
-        except requests.ConnectionError as exc:
-            last = exc
-        else:
-            if done(last):
-                return last
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}; last: {last!r}\n{log_tail(log) if log else ''}")
 
 
 def get(session: requests.Session, url: str, **kwargs: Any) -> requests.Response:
@@ -108,8 +75,10 @@ class Served:
 
 
 @contextmanager
-def serving(tmp_path: Path, env: Mapping[str, str], workers: int = 1) -> Iterator[Served]:
+def serving(tmp_path: Path, env: Mapping[str, str], workers: int = 1, umask: int = -1) -> Iterator[Served]:
     """``claimwire serve`` with ``env`` and ``workers`` workers on a free port, once ready.
+
+    ``umask`` is the one ``serve`` starts with (-1: this process's).
 
     On the way out it is stopped (SIGTERM), and whatever it started that is left is killed.
     """
@@ -122,6 +91,7 @@ def serving(tmp_path: Path, env: Mapping[str, str], workers: int = 1) -> Iterato
             cwd=tmp_path,
             stdout=out,
             stderr=subprocess.STDOUT,
+            umask=umask,
         )
     service = Served(process, f"http://127.0.0.1:{port}", log)
     started: list[psutil.Process] = []

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import requests
@@ -23,7 +22,9 @@ from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest, WerkzeugOpenAP
 from openapi_core.templating.paths.exceptions import OperationNotFound, PathNotFound
 from werkzeug.test import TestResponse
 
-SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi.yaml"
+from support import REPO
+
+SPEC_PATH = REPO / "openapi.yaml"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
 
@@ -46,9 +47,17 @@ def openapi() -> OpenAPI:
 
 
 @cache
-def problem_validator() -> Draft202012Validator:
+def schema_validator(name: str) -> Draft202012Validator:
+    """A JSON Schema validator for one of the spec's component schemas (its references resolved)."""
     spec = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
-    return Draft202012Validator(spec["components"]["schemas"]["Problem"])
+    return Draft202012Validator({"$ref": f"#/components/schemas/{name}", "components": spec["components"]})
+
+
+def check_extraction(extraction: dict[str, Any]) -> None:
+    """Raise unless a dumped extraction is what the API serves: every claim matches the spec's Claim."""
+    assert set(extraction) == {"language", "extractor_version", "claims"}, set(extraction)
+    for claim in extraction["claims"]:
+        schema_validator("Claim").validate(claim)
 
 
 def _check(oa_request: Any, oa_response: Any, status: int, content_type: str, body: bytes) -> None:
@@ -57,7 +66,7 @@ def _check(oa_request: Any, oa_response: Any, status: int, content_type: str, bo
     except (PathNotFound, OperationNotFound):
         assert content_type == PROBLEM_MEDIA_TYPE, f"undocumented {status} response is {content_type}"
         problem = json.loads(body)
-        problem_validator().validate(problem)
+        schema_validator("Problem").validate(problem)
         assert problem["status"] == status
 
 
