@@ -6,6 +6,7 @@ import dataclasses
 import json
 
 import pytest
+import requests
 from flask import Flask
 
 from service.app import create_app
@@ -96,3 +97,19 @@ def test_a_key_sees_only_its_own_batches(client, redis_conn) -> None:
     (line,) = read_ndjson(client.get(batch["links"]["claims"], headers=a))
     assert client.get(f"/v1/articles/{line['article_id']}", headers=a).status_code == 200  # the batch's key owns it
     assert client.get(f"/v1/articles/{line['article_id']}", headers=b).status_code == 404
+
+
+def test_under_gunicorns_gevent_workers_a_batch_is_submitted_whole_and_streamed_back(api_url, redis_conn) -> None:
+    """The batch's submission threads are greenlets there (gevent patches threading): every
+    item must still be stored, queued once and streamed back in order, and the probes answer."""
+    items = texts(60) + [{"text": " "}]
+    accepted = requests.post(f"{api_url}/v1/batches", json=items, timeout=60)
+    assert accepted.status_code == 202, accepted.text
+    body = accepted.json()
+    assert (body["accepted"], body["rejected"]) == (60, 1)
+    assert requests.get(f"{api_url}/healthz", timeout=10).ok
+    with requests.get(f"{api_url}{body['links']['claims']}", stream=True, timeout=60) as streamed:
+        lines = [json.loads(line) for line in streamed.iter_lines() if line]
+    assert [line["index"] for line in lines] == list(range(61))
+    assert [line["status"] for line in lines] == ["queued"] * 60 + ["rejected"]
+    assert len({line["article_id"] for line in lines[:60]}) == 60 == len(redis_conn.keys("claimwire:article:*"))

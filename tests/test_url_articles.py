@@ -20,6 +20,8 @@ from service.app import create_app
 from service.config import Config
 from service.fetching.client import FetchFailed, Limits, OutgoingHTTP
 from service.fetching.guard import Policy, RefusedURL, address_refusal, resolve
+from service.keys import ApiKeys
+from service.store import connect
 from support import REPO
 from support.loopback_http import base_url, loopback_server
 from support.openapi_check import CheckedClient
@@ -303,6 +305,37 @@ def test_the_same_url_is_answered_from_the_article_until_a_refresh_is_asked(fetc
     work_off()
     assert [p for p, _ in Pages.hits] == ["/plain", "/plain"]
     assert fetch_client.get(f"/v1/articles/{first['id']}").get_json()["status"] == "done"
+
+
+def test_keys_sharing_a_url_share_the_fetched_page_but_never_each_others_fields(
+    fetch_client, open_config, pages, work_off
+) -> None:
+    keys = ApiKeys(connect(open_config.redis_url))
+    a, b = ({"Authorization": f"Bearer {keys.create(name)[1]}"} for name in ("a", "b"))
+    url = f"{pages}/news"
+    sent_by_a = {"url": url, "title": "A's title", "author": "A's author", "metadata": {"desk": "a"}}
+    article_id = fetch_client.post("/v1/articles", json=sent_by_a, headers=a).get_json()["id"]
+    work_off()
+    seen_by_b = fetch_client.post("/v1/articles", json={"url": url, "publisher": "B's wire"}, headers=b)
+    assert seen_by_b.status_code == 200 and seen_by_b.get_json()["id"] == article_id
+    for view in (seen_by_b.get_json(), fetch_client.get(f"/v1/articles/{article_id}", headers=b).get_json()):
+        assert (view["title"], view["author"]) == ("Finance minister says taxes will rise next year", "Maria Jensen")
+        assert view["publisher"] == "B's wire" and view["metadata"] is None and view["source"] == "url"
+        assert "budget gap of 4 billion euros" in view["text"]
+    view_a = fetch_client.get(f"/v1/articles/{article_id}", headers=a).get_json()
+    assert (view_a["title"], view_a["author"], view_a["metadata"]) == ("A's title", "A's author", {"desk": "a"})
+    assert view_a["publisher"] == "The Harbour Gazette"  # A sent none: the page's own
+
+
+def test_a_failed_fetch_is_not_cached_so_the_same_url_is_fetched_again(fetch_client, pages, work_off) -> None:
+    url = f"{pages}/missing"
+    article_id = fetch_client.post("/v1/articles", json={"url": url}).get_json()["id"]
+    work_off()
+    assert fetch_client.get(f"/v1/articles/{article_id}").get_json()["status"] == "failed"
+    again = fetch_client.post("/v1/articles", json={"url": url})
+    assert again.status_code == 202 and again.get_json()["status"] == "queued"
+    work_off()
+    assert [p for p, _ in Pages.hits] == ["/missing", "/missing"]
 
 
 @pytest.mark.parametrize(
