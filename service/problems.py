@@ -76,8 +76,8 @@ FETCH_FAILED = ProblemType(
     "non-public address, named in `address_class`), `refused-url` (scheme, port or form not "
     "allowed), `http-status` (the page answered `http_status`), `timeout`, `too-large`, "
     "`content-type` (not HTML or plain text), `redirects` (too many), `network`, or "
-    "`no-article` (no article text was found in the page). Submit it again with "
-    "`\"refresh\": true` once the page is reachable.",
+    "`no-article` (no article text was found in the page). A failed fetch is not cached: "
+    "submitting the URL again fetches the page again.",
 )
 STORAGE_UNAVAILABLE = ProblemType(
     "storage-unavailable",

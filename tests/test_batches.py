@@ -113,3 +113,16 @@ def test_under_gunicorns_gevent_workers_a_batch_is_submitted_whole_and_streamed_
     assert [line["index"] for line in lines] == list(range(61))
     assert [line["status"] for line in lines] == ["queued"] * 60 + ["rejected"]
     assert len({line["article_id"] for line in lines[:60]}) == 60 == len(redis_conn.keys("claimwire:article:*"))
+
+
+def test_a_batch_body_is_bounded_and_decoded_as_strictly_as_one_article(config, redis_conn) -> None:
+    small = app_with(config, max_batch_bytes=1_000)
+    assert small.post("/v1/batches", json=texts(30)).status_code == 413
+    assert redis_conn.keys("claimwire:*") == []
+    client = app_with(config)
+    infinite = json.dumps(texts(1)[0])[:-1] + ', "metadata": {"n": 1e999}}'
+    assert client.post("/v1/batches", data=f"[{infinite}]", content_type="application/json").status_code == 400
+    body = "\n".join([json.dumps(texts(1)[0]), infinite]) + "\n"
+    result = client.post("/v1/batches", data=body, content_type="application/x-ndjson").get_json()
+    assert (result["accepted"], result["rejected"]) == (1, 1)
+    assert result["errors"][0]["index"] == 1 and "too large" in result["errors"][0]["problem"]["detail"]

@@ -17,8 +17,10 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from service.access import caller
 from service.context import services
 from service.fetching.guard import Policy, RefusedURL, resolve
-from service.problems import MALFORMED_BODY, ProblemError
+from service.problems import ProblemError
+from service.request_limits import read_body
 from service.schemas import MAX_URL_CHARS, http_url
+from service.submission import load_json
 from service.webhook_events import WebhookEvents
 from service.webhooks_store import (
     EVENT_TYPES,
@@ -55,12 +57,8 @@ class WebhookSchema(Schema):
 def create() -> Response:
     if request.mimetype != "application/json":
         raise ProblemError(415, detail="Send the webhook as application/json.", headers={"Accept-Post": "application/json"})
-    try:
-        body = json.loads(request.get_data(cache=False))
-    except ValueError as exc:
-        raise ProblemError(400, MALFORMED_BODY, f"The body is not valid JSON text: {exc}.") from None
-    loaded = WebhookSchema().load(body)
     ext = services()
+    loaded = WebhookSchema().load(load_json(read_body(request, ext.config)))
     try:
         resolve(loaded["url"], Policy.from_settings(ext.config.fetch_ports, ext.config.fetch_allow_networks))
     except RefusedURL as exc:
