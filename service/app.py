@@ -19,7 +19,8 @@ from werkzeug.exceptions import HTTPException
 from service.access import init_access
 from service import metrics
 from service.auth_throttle import AuthThrottle
-from service.blueprints import articles, extract, health
+from service.batches import init_batch_intake
+from service.blueprints import articles, batches, extract, health, webhooks
 from service.blueprints import metrics as metrics_page
 from service.blueprints.docs import register_docs
 from service.blueprints.pages import init_pages
@@ -63,8 +64,9 @@ def create_app(config: Config | None = None, redis: Redis | None = None) -> Flas
     init_request_log(app)
     init_request_limits(app, config)
     init_access(app)
+    init_batch_intake(app, config)
     init_rate_limits(app, config)
-    for blueprint in (articles.bp, extract.bp, health.bp, metrics_page.bp):
+    for blueprint in (articles.bp, extract.bp, health.bp, metrics_page.bp, webhooks.bp, batches.bp):
         app.register_blueprint(blueprint)
     init_pages(app)
     register_docs(app)

@@ -79,6 +79,17 @@ def worker(burst: bool) -> None:
     run_worker(config, burst=burst)
 
 
+@main.command("webhook-worker")
+@click.option("--burst", is_flag=True, help="Work off the queue, then exit.")
+def webhook_worker(burst: bool) -> None:
+    """Run one webhook delivery worker (its own queue: receivers never slow extraction)."""
+    from workers.delivery_worker import run_delivery_worker
+
+    config = Config.from_env()
+    _check_redis(config)
+    run_delivery_worker(config, burst=burst)
+
+
 @main.command()
 @click.argument("file", type=click.File("r", encoding="utf-8"))
 @click.option(

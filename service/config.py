@@ -26,6 +26,8 @@ REDIS_CHECK_MODES: tuple[str, ...] = ("warn", "refuse", "off")
 REDIS_MEMORY_SIZE = re.compile(r"[0-9]+(?:[kmg]b?)?", re.IGNORECASE)
 # A rate limit written as one of these means none.
 NO_LIMIT = ("", "off")
+# Seconds between webhook delivery attempts after the first: about 23 hours in all.
+DEFAULT_WEBHOOK_RETRY_SCHEDULE = "5,60,300,1800,7200,18000,36000,36000"
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,17 +102,9 @@ def _rate_limit(_name: str, value: str) -> str | None:
     return None if value.lower() in NO_LIMIT else value
 
 
-def _limit_or_off(value: str | None) -> str:
-    return value or "off"
-
-
-def _unset_if_none(value: str | None) -> str:
-    return value or ""
-
-
 def _networks(name: str, value: str) -> tuple[str, ...]:
-    """Comma-separated networks (CIDR); each is checked here so a typo fails at start-up."""
-    networks = tuple(n.strip() for n in value.split(",") if n.strip())
+    """Comma-separated CIDR networks (``10.0.0.0/8,fd00::/8``); empty items are dropped."""
+    networks = tuple(item.strip() for item in value.split(",") if item.strip())
     for network in networks:
         try:
             ipaddress.ip_network(network, strict=False)
@@ -119,8 +113,21 @@ def _networks(name: str, value: str) -> tuple[str, ...]:
     return networks
 
 
-def _comma_separated(values: tuple[str, ...]) -> str:
-    return ",".join(values)
+def _ints(name: str, value: str) -> tuple[int, ...]:
+    """Comma-separated whole numbers; empty items are dropped."""
+    return tuple(_int(name, item.strip()) for item in value.split(",") if item.strip())
+
+
+def _comma_separated(values: tuple[object, ...]) -> str:
+    return ",".join(str(value) for value in values)
+
+
+def _limit_or_off(value: str | None) -> str:
+    return value or "off"
+
+
+def _unset_if_none(value: str | None) -> str:
+    return value or ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,6 +244,34 @@ class Config:
         "private one (set one shared directory when `api` and `worker` run as separate commands on a host, "
         "as Compose does)",
         _optional_str, unparse=_unset_if_none,
+    )
+    fetch_allow_networks: tuple[str, ...] = setting(
+        "CLAIMWIRE_FETCH_ALLOW_NETWORKS", "",
+        "comma-separated CIDR networks that fetches and webhooks may reach although not public (an intranet CMS, "
+        "tests on loopback); unset: public addresses only",
+        _networks, unparse=_comma_separated,
+    )
+    fetch_ports: tuple[int, ...] = setting(
+        "CLAIMWIRE_FETCH_PORTS", "80,443", "ports that article URLs and webhook URLs may use", _ints,
+        unparse=_comma_separated,
+    )
+    fetch_timeout: float = setting(
+        "CLAIMWIRE_FETCH_TIMEOUT", "10",
+        "seconds for connecting and for each read of a fetch or webhook delivery; a whole request (redirects, "
+        "body) gets three times that",
+        _float,
+    )
+    fetch_max_bytes: int = setting(
+        "CLAIMWIRE_FETCH_MAX_BYTES", "5000000",
+        "largest page read (after decompression); beyond it the fetch fails", _int,
+    )
+    webhook_retry_schedule: tuple[int, ...] = setting(
+        "CLAIMWIRE_WEBHOOK_RETRY_SCHEDULE", DEFAULT_WEBHOOK_RETRY_SCHEDULE,
+        "seconds between webhook delivery attempts after the first (about 23 hours in all)", _ints,
+        unparse=_comma_separated,
+    )
+    max_batch_bytes: int = setting(
+        "CLAIMWIRE_MAX_BATCH_BYTES", "32000000", "largest accepted body of `POST /v1/batches`; above it, 413", _int,
     )
 
     @property

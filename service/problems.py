@@ -68,6 +68,17 @@ EXTRACTION_FAILED = ProblemType(
     "service retries on its own (lost workers, timeouts, storage hiccups) are reported only "
     "once the retries are used up. Submitting the article again queues a new attempt.",
 )
+FETCH_FAILED = ProblemType(
+    "fetch-failed",
+    "The article's page could not be fetched",
+    "The service did not fetch the page at the article's URL. The member `reason` says why: "
+    "`refused-address` (the host resolves to a loopback, private, link-local or other "
+    "non-public address, named in `address_class`), `refused-url` (scheme, port or form not "
+    "allowed), `http-status` (the page answered `http_status`), `timeout`, `too-large`, "
+    "`content-type` (not HTML or plain text), `redirects` (too many), `network`, or "
+    "`no-article` (no article text was found in the page). A failed fetch is not cached: "
+    "submitting the URL again fetches the page again.",
+)
 STORAGE_UNAVAILABLE = ProblemType(
     "storage-unavailable",
     "Storage unavailable",
@@ -135,6 +146,7 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
         IDEMPOTENCY_KEY_REUSED,
         ARTICLE_NOT_DONE,
         EXTRACTION_FAILED,
+        FETCH_FAILED,
         STORAGE_UNAVAILABLE,
         UNAUTHORIZED,
         RATE_LIMITED,

@@ -25,9 +25,12 @@ from service.logs import request_id_var
 
 EXTRACT_JOB = "workers.jobs.extract_article"
 FAILURE_CALLBACK = "workers.jobs.record_failure"
+# Webhook deliveries (:mod:`service.webhook_events`), on a queue of their own.
+DELIVER_JOB = "workers.deliveries.deliver_webhook"
+DELIVERY_FAILURE_CALLBACK = "workers.deliveries.record_delivery_failure"
 # The allow-lists: every function a worker may call because a job in Redis names it.
-JOB_FUNCTIONS: frozenset[str] = frozenset({EXTRACT_JOB})
-JOB_CALLBACKS: frozenset[str] = frozenset({FAILURE_CALLBACK})
+JOB_FUNCTIONS: frozenset[str] = frozenset({EXTRACT_JOB, DELIVER_JOB})
+JOB_CALLBACKS: frozenset[str] = frozenset({FAILURE_CALLBACK, DELIVERY_FAILURE_CALLBACK})
 JOB_SERIALIZER = JSONSerializer
 RETRY_FIRST_DELAY = 2
 RETRY_BACKOFF_FACTOR = 4

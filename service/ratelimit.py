@@ -30,6 +30,7 @@ from flask_limiter.errors import RateLimitExceeded
 from service.access import caller, is_open_endpoint
 from service.config import Config
 from service.problems import RATE_LIMITED, ProblemError
+from service.request_cost import request_cost
 from service.store import DEFAULT_REDIS_URL, KEY_PREFIX
 
 STRATEGY = "moving-window"
@@ -44,6 +45,7 @@ def init_rate_limits(app: Flask, config: Config) -> None:
     limiter = Limiter(
         key_func=lambda: caller().rate_limit_key,
         application_limits=[config.rate_limit],
+        application_limits_cost=request_cost,  # a batch counts its items
         storage_uri=config.redis_url or DEFAULT_REDIS_URL,
         storage_options={"key_prefix": STORAGE_PREFIX},
         strategy=STRATEGY,

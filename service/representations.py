@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from service.article_sources import HTML, TEXT, URL
 from service.store import FAILED, Article
 from service.view_links import view_link
 
 ARTICLES_PATH = "/v1/articles"
+EXTRACTED_SOURCES = (HTML, URL)
 
 
 def article_path(article_id: str) -> str:
@@ -22,8 +24,9 @@ def article_view(article: Article) -> dict[str, Any]:
     """Status, timestamps and descriptive fields; the problem when failed.
 
     The claims of a done article come last, spliced in from the stored claims document
-    (:func:`service.claims_document.with_claims`). The text itself is not echoed back: the
-    client sent it, and it can be a megabyte.
+    (:func:`service.claims_document.with_claims`). Text the client sent is not echoed back:
+    the client has it, and it can be a megabyte. Text the service extracted (from HTML or a
+    fetched page) is shown once there is some, since the claim offsets index into it.
     """
     view: dict[str, Any] = {
         "id": article.id,
@@ -37,10 +40,14 @@ def article_view(article: Article) -> dict[str, Any]:
         "title": article.title,
         "url": article.url,
         "publisher": article.publisher,
+        "author": article.author,
+        "source": article.source or TEXT,
         "published_at": article.published_at,
         "metadata": article.metadata,
         "links": {"self": article_path(article.id), "claims": claims_path(article.id), "view": view_link(article.id)},
     }
+    if article.source in EXTRACTED_SOURCES and article.text:
+        view["text"] = article.text
     if article.status == FAILED:
         view["problem"] = article.problem
     return view

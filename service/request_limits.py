@@ -39,15 +39,15 @@ def init_request_limits(app: Flask, config: Config) -> None:
             )
 
 
-def read_body(req: Request, config: Config) -> bytes:
-    """The whole body: 413 past ``max_body_bytes``, 408 when it takes over ``body_timeout`` s,
-    400 when the client stops sending before its end.
+def read_body(req: Request, config: Config, limit: int | None = None) -> bytes:
+    """The whole body: 413 past ``limit`` bytes (``max_body_bytes`` unless given), 408 when it
+    takes over ``body_timeout`` s, 400 when the client stops sending before its end.
 
     Under gunicorn the body is read from the client's socket as it is asked for; the
     socket's timeout is set to what is left of the time allowed before every read (and
     put back afterwards), so one request never waits on its body for longer.
     """
-    limit = config.max_body_bytes
+    limit = config.max_body_bytes if limit is None else limit
     if req.content_length is not None and req.content_length > limit:
         raise _too_large(limit)
     environ = req.environ

@@ -12,7 +12,7 @@ import re
 from datetime import datetime, timezone
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
 from rfc3986 import uri_reference
 from rfc3986.exceptions import ValidationError as UriValidationError
 from rfc3986.validators import Validator
@@ -22,6 +22,7 @@ from workers.claims import CLAIM_TYPES
 SUPPORTED_LANGUAGES: tuple[str, ...] = ("en",)
 MAX_TITLE_CHARS = 1_000
 MAX_PUBLISHER_CHARS = 300
+MAX_AUTHOR_CHARS = 300
 MAX_URL_CHARS = 2_048
 MAX_METADATA_BYTES = 8_192
 MAX_CLAIMANT_FILTER_CHARS = 200
@@ -53,11 +54,12 @@ def _not_blank(value: str) -> None:
         raise ValidationError("Must contain more than whitespace.")
 
 
-def _http_url(value: str) -> None:
+def http_url(value: str) -> None:
     """An absolute http(s) URI with a host, as RFC 3986 (and so openapi.yaml's ``format: uri``) has it.
 
     marshmallow's own URL field also wants a top-level domain of two letters or more,
-    which RFC 3986 does not; the article's URL is only reported back, never fetched.
+    which RFC 3986 does not. Whether the URL may be fetched is for the SSRF guard
+    (:mod:`service.fetching.guard`) to say.
     """
     if not _HTTP_SCHEME.match(value) or _NOT_IN_URI.search(value):
         raise ValidationError("Not an http or https URL.")
@@ -91,9 +93,12 @@ class ArticleSubmissionSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    text = fields.String(required=True, validate=_not_blank)
+    text = fields.String(validate=_not_blank)
+    html = fields.String(validate=_not_blank)
+    refresh = fields.Boolean(load_default=False)
+    author = fields.String(allow_none=True, validate=validate.Length(max=MAX_AUTHOR_CHARS))
     title = fields.String(allow_none=True, validate=validate.Length(max=MAX_TITLE_CHARS))
-    url = fields.String(allow_none=True, validate=[validate.Length(max=MAX_URL_CHARS), _http_url])
+    url = fields.String(allow_none=True, validate=[validate.Length(max=MAX_URL_CHARS), http_url])
     publisher = fields.String(allow_none=True, validate=validate.Length(max=MAX_PUBLISHER_CHARS))
     published_at = RFC3339DateTime(format="iso", allow_none=True)
     language = fields.String(
@@ -102,10 +107,18 @@ class ArticleSubmissionSchema(Schema):
     )
     metadata = fields.Dict(keys=fields.String(), allow_none=True, validate=_small_json)
 
+    @validates_schema
+    def _one_source(self, data: dict[str, Any], **_: Any) -> None:
+        """The article is its text, its HTML, or (with neither) the page at its URL."""
+        if "text" in data and "html" in data:
+            raise ValidationError("Send either text or html, not both.", "html")
+        if "text" not in data and "html" not in data and not data.get("url"):
+            raise ValidationError("Send the article's text, its html, or a url to fetch it from.", "text")
+
     @post_load
     def _fill_absent(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
         """Absent and null optional fields mean the same thing."""
-        for name in ("title", "url", "publisher", "published_at", "metadata"):
+        for name in ("title", "url", "publisher", "published_at", "metadata", "author"):
             data.setdefault(name, None)
         return data
 

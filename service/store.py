@@ -15,9 +15,13 @@ key                                    type    content, lifetime
                                                ``failure`` (``permanent`` when the failure is
                                                cached like a result), when done ``etag``,
                                                ``claims_span`` and ``claims_total`` (of the
-                                               result), and one ``owner:{owner}`` field per
-                                               caller that submitted it, holding what it
-                                               submitted (see Ownership below). Expires
+                                               result), ``page_url`` (the page to fetch, for
+                                               an article submitted by URL) and
+                                               ``page_metadata`` (JSON: title, author and
+                                               publisher found in that page), and one
+                                               ``owner:{owner}`` field per caller that
+                                               submitted it, holding what it submitted
+                                               (see Ownership below). Expires
                                                ``CLAIMWIRE_RESULT_TTL`` seconds after its last
                                                change.
 ``claimwire:result:{id}``              string  the claims document as served by
@@ -35,18 +39,21 @@ key                                    type    content, lifetime
 =====================================  ======  ==============================================
 
 The article id is derived from what the extraction depends on (the text, the publication
-time and ``EXTRACTOR_VERSION``), so the same article always gets the same id and a new
-extractor version gets fresh results. Every write that touches more than one field or key
-runs in one MULTI transaction, guarded by WATCH where it depends on what it read: nothing
-is ever half-written, and a worker whose job was superseded (article deleted or submitted
-anew) cannot overwrite the newer state.
+time and ``EXTRACTOR_VERSION``; for an article to fetch, its URL in place of the text, see
+:func:`service.article_sources.url_article_id`), so the same article always gets the same
+id and a new extractor version gets fresh results. Every write that touches more than one
+field or key runs in one MULTI transaction, guarded by WATCH where it depends on what it
+read: nothing is ever half-written, and a worker whose job was superseded (article deleted
+or submitted anew) cannot overwrite the newer state.
 
 Ownership: an article is visible only to the callers that submitted it, each named by an
 ``owner:{owner}`` field: an API key id, or ``anonymous`` for a caller without a key (the
 API open). The field holds that owner's own submission (JSON of ``OWNER_FIELDS``: title,
-url, publisher, metadata, language and when it submitted), so no owner ever sees or
-changes another's; only the text, its publication time (both part of the id) and the
-extraction are shared by content.
+url, publisher, metadata, author, source, language and when it submitted), so no owner
+ever sees or changes another's; only the text, its publication time (both part of the id)
+and the extraction are shared by content. An article fetched by URL also shares what the
+fetch found (the page's URL is part of its id): the text, and the page's title, author and
+publisher, which an owner sees where it sent none of its own.
 """
 
 from __future__ import annotations
@@ -55,7 +62,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from enum import StrEnum
 from typing import Any, Protocol, TypeVar
@@ -99,16 +106,22 @@ PERMANENT = "permanent"
 OWNER_FIELD_PREFIX = "owner:"
 # The owner of what a caller without an API key submits (never a key id, which is hex).
 ANONYMOUS = "anonymous"
-# What each owner of an article submitted for itself, kept in its owner field. The last
-# four are stored nowhere else; the hash keeps a created_at and language of its own.
-OWNER_FIELDS: tuple[str, ...] = ("created_at", "language", "title", "url", "publisher", "metadata")
+# What each owner of an article submitted for itself, kept in its owner field. All but the
+# first two are stored nowhere else; the hash keeps a created_at and language of its own.
+OWNER_FIELDS: tuple[str, ...] = (
+    "created_at", "language", "title", "url", "publisher", "metadata", "author", "source"
+)
 _PRIVATE_FIELDS = OWNER_FIELDS[2:]
 # Extraction state that a new job starts without.
 _RESET_FIELDS: tuple[str, ...] = ("started_at", "finished_at", "problem", "failure")
 # Fields of the article hash describing its stored result, written with it.
 ETAG_FIELD, SPAN_FIELD, TOTAL_FIELD = "etag", "claims_span", "claims_total"
 RESULT_FIELDS = (ETAG_FIELD, SPAN_FIELD, TOTAL_FIELD)
-_JSON_FIELDS = ("metadata", "problem")
+# What a fetch found, which a new fetch finds afresh.
+_FETCHED_FIELDS: tuple[str, ...] = ("published_at", "page_metadata")
+# What a fetched page may say of itself, shown where the owner sent nothing of its own.
+PAGE_METADATA_FIELDS: tuple[str, ...] = ("title", "author", "publisher")
+_JSON_FIELDS = ("metadata", "problem", "page_metadata")
 _INT_FIELDS = ("attempts",)
 
 
@@ -174,6 +187,9 @@ def _as_seen_by(raw: dict[bytes, bytes], owner: str) -> Article:
 def _with_submission(article: Article, record: dict[str, Any]) -> Article:
     for name in OWNER_FIELDS:
         setattr(article, name, record.get(name))
+    for name, value in (article.page_metadata or {}).items():
+        if name in PAGE_METADATA_FIELDS and getattr(article, name) is None:
+            setattr(article, name, value)
     return article
 
 
@@ -214,6 +230,10 @@ class Article:
     publisher: str | None = None
     published_at: str | None = None
     metadata: dict[str, Any] | None = None
+    author: str | None = None
+    source: str | None = None  # text | html | url: what the client sent (absent on older records: text)
+    page_url: str | None = None
+    page_metadata: dict[str, Any] | None = None
     started_at: str | None = None
     finished_at: str | None = None
     problem: dict[str, Any] | None = None
@@ -311,12 +331,19 @@ class QueueFull(Exception):
     """The article would need a new job, and the queue is at its bound."""
 
 
+class SettleListener(Protocol):
+    """Told inside the transaction that settles an article (:class:`service.webhook_events.WebhookEvents`)."""
+
+    def __call__(self, pipe: Pipeline, article_id: str, status: str, details: dict[str, Any]) -> None: ...
+
+
 @dataclass
 class ArticleStore:
     """Reads and writes articles and results; the only module that knows the key layout."""
 
     redis: Redis
     result_ttl: int
+    on_settled: SettleListener | None = None
 
     # --- reads -------------------------------------------------------------------------
 
@@ -383,6 +410,8 @@ class ArticleStore:
         jobs: JobQueue,
         idempotency: str | None = None,
         owner: str = ANONYMOUS,
+        article_id: str | None = None,
+        refresh: bool = False,
     ) -> Submission:
         """Store an article and queue its extraction, unless it is already done or pending.
 
@@ -397,12 +426,14 @@ class ArticleStore:
         owner's first submission of an article is what it keeps seeing, until a new job
         is queued for the article on its behalf. Other owners' submissions are never
         read or changed. When a new job is needed and the queue is full, nothing is
-        written and :class:`QueueFull` is raised.
+        written and :class:`QueueFull` is raised. ``article_id`` replaces the id derived
+        from the text (an article to fetch by URL has no text yet); with ``refresh`` a
+        done or failed article is queued again (an idempotent replay still is not).
         """
-        article_id = derive_article_id(fields_["text"], fields_.get("published_at"))
+        article_id = article_id or derive_article_id(fields_["text"], fields_.get("published_at"))
         idem_key = idempotency_key(idempotency, owner) if idempotency is not None else None
         akey, rkey = article_key(article_id), result_key(article_id)
-        if idem_key is None:  # the repeat of a settled article this owner already holds writes nothing
+        if idem_key is None and not refresh:  # the repeat of a settled article this owner already holds writes nothing
             raw, body = self._article_and_body(article_id)
             if owner_field(owner).encode() in raw:
                 held = _as_seen_by(raw, owner)
@@ -426,8 +457,8 @@ class ArticleStore:
             result = _result_of(raw, pipe.get(rkey)) if current and current.status == DONE else None
             keep = current is not None and (
                 (current.status in PENDING and jobs.is_alive(current.job_id))
-                or (current.status == DONE and result is not None)
-                or (current.status == FAILED and (replay or current.failure == PERMANENT))
+                or (current.status == DONE and result is not None and (replay or not refresh))
+                or (current.status == FAILED and (replay or (current.failure == PERMANENT and not refresh)))
             )
             if not keep and jobs.is_full():
                 raise QueueFull(article_id)
@@ -447,7 +478,7 @@ class ArticleStore:
             submitted.job_id = jobs.enqueue(pipe, article_id)
             shared = {k: v for k, v in submitted.to_hash().items() if k not in _PRIVATE_FIELDS}
             pipe.delete(rkey)
-            pipe.hdel(akey, *_RESET_FIELDS, *RESULT_FIELDS)
+            pipe.hdel(akey, *_RESET_FIELDS, *RESULT_FIELDS, *_FETCHED_FIELDS)
             pipe.hset(akey, mapping={**shared, owner_field(owner): json.dumps(_submission_of(submitted))})
             pipe.expire(akey, self.result_ttl)
             pipe.execute()
@@ -505,6 +536,8 @@ class ArticleStore:
             pipe.hdel(key, "problem")
             pipe.expire(key, self.result_ttl)
             pipe.publish(events_channel(article_id), DONE)
+            if self.on_settled is not None:
+                self.on_settled(pipe, article_id, DONE, {"claims_count": len(extraction.get("claims", []))})
 
         return self._transition(article_id, job_id, apply) is not None
 
@@ -523,8 +556,26 @@ class ArticleStore:
             pipe.hset(key, mapping=fields_)
             pipe.expire(key, self.result_ttl)
             pipe.publish(events_channel(article_id), FAILED)
+            if self.on_settled is not None:
+                self.on_settled(pipe, article_id, FAILED, {"problem": problem})
 
         return self._transition(article_id, job_id, apply) is not None
+
+    def record_page(
+        self, article_id: str, job_id: str | None, text: str, published_at: str | None, page_metadata: dict[str, str]
+    ) -> Article | None:
+        """Store what the fetch of an article's page found (shared by every owner of the URL's
+        article); None when the job was superseded."""
+        fields_ = {"text": text, "published_at": published_at, "page_metadata": page_metadata or None}
+
+        def apply(pipe: Pipeline, article: Article) -> None:
+            key = article_key(article_id)
+            found = replace(article, **fields_).to_hash()
+            pipe.hset(key, mapping={name: found[name] for name in fields_ if name in found})
+            pipe.expire(key, self.result_ttl)
+
+        article = self._transition(article_id, job_id, apply)
+        return replace(article, **fields_) if article is not None else None
 
     def requeue(self, article_id: str, job_id: str | None) -> bool:
         """Back to queued: the job failed in a way RQ retries."""
@@ -589,6 +640,9 @@ def _new_article(article_id: str, fields_: dict[str, Any], job_id: str) -> Artic
         publisher=fields_.get("publisher"),
         published_at=rfc3339(published_at) if published_at else None,
         metadata=fields_.get("metadata"),
+        author=fields_.get("author"),
+        source=fields_.get("source"),
+        page_url=fields_.get("page_url"),
     )
 
 

@@ -1,8 +1,9 @@
 """From a POST body to a stored article with its extraction queued.
 
-Shared by POST /v1/articles and POST /v1/extract: content negotiation (JSON or
-``text/plain`` in one of ``CHARSETS``; 415 otherwise), reading the body
-(:func:`~service.request_limits.read_body`: 413, 408), decoding (400 when the bytes are
+Shared by POST /v1/articles and POST /v1/extract: content negotiation (JSON, or
+``text/plain`` or ``text/html`` in one of ``CHARSETS``; 415 otherwise), reading the body
+(:func:`~service.request_limits.read_body`: 413, 408), what the article is made of (text,
+HTML or a URL to fetch: :mod:`service.article_sources`), decoding (400 when the bytes are
 not what they claim, JSON nested deeper than ``MAX_JSON_DEPTH`` or a number too large
 to be finite), validation (422, also for a
 text longer than ``CLAIMWIRE_MAX_TEXT_CHARS``), the ``Idempotency-Key`` header (400
@@ -23,6 +24,7 @@ from flask import Request
 from marshmallow import ValidationError
 
 from service.access import caller
+from service.article_sources import prepare
 from service.context import services
 from service.problems import (
     IDEMPOTENCY_KEY_REUSED,
@@ -35,12 +37,14 @@ from service.request_limits import read_body
 from service.schemas import ArticleSubmissionSchema
 from service.store import IdempotencyKeyReused, QueueFull, Submission
 
-ACCEPTED_MEDIA_TYPES = ("application/json", "text/plain")
+ACCEPTED_MEDIA_TYPES = ("application/json", "text/plain", "text/html")
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 # openapi.yaml gives the header this same pattern.
 IDEMPOTENCY_KEY = re.compile(r'"?([\x21\x23-\x7e]{1,255})"?')
 MAX_JSON_DEPTH = 32
-# The charsets a news client sends a text/plain article in (IANA names, lower case, and
+# A bare body of these media types is the article's text or its HTML page.
+TEXT_MEMBERS = {"text/plain": "text", "text/html": "html"}
+# The charsets a news client sends a text/plain or text/html article in (IANA names, lower case, and
 # the usual other spellings), with the Python codec that reads them: Unicode, and the two
 # single-byte Western charsets older publishing systems still send. Anything else (say
 # punycode, unicode_escape or utf-7) is 415: a codec of the Python library may be slow
@@ -73,12 +77,20 @@ RETRY_FULL_QUEUE_AFTER_SECONDS = "30"
 def submit_article(request: Request) -> Submission:
     """Validate the request's article and hand it to the store (which queues it if needed)."""
     idempotency = _idempotency_key(request)
-    fields_ = ArticleSubmissionSchema().load(_decode_body(request))
+    return submit_fields(_decode_body(request), idempotency)
+
+
+def submit_fields(body: Any, idempotency: str | None = None) -> Submission:
+    """Validate one article (decoded JSON, or text/html wrapped as a member) and submit it."""
+    prepared = prepare(ArticleSubmissionSchema().load(body))
+    fields_ = prepared.fields
     ext = services()
     if len(fields_["text"]) > ext.config.max_text_chars:
         raise ValidationError({"text": [f"Longer than {ext.config.max_text_chars} characters."]})
     try:
-        return ext.store.submit(fields_, ext.jobs, idempotency, caller().owner)
+        return ext.store.submit(
+            fields_, ext.jobs, idempotency, caller().owner, prepared.article_id, prepared.refresh
+        )
     except IdempotencyKeyReused:
         raise ProblemError(
             422,
@@ -98,8 +110,8 @@ def _decode_body(request: Request) -> Any:
     mimetype = request.mimetype
     config = services().config
     if mimetype == "application/json" or (mimetype.startswith("application/") and mimetype.endswith("+json")):
-        return _load_json(read_body(request, config))
-    if mimetype == "text/plain":
+        return load_json(read_body(request, config))
+    if mimetype in TEXT_MEMBERS:
         charset = request.mimetype_params.get("charset", "utf-8")
         codec = CHARSETS.get(charset.strip().lower())
         if codec is None:
@@ -109,13 +121,13 @@ def _decode_body(request: Request) -> Any:
             )
         data = read_body(request, config)
         try:
-            return {"text": data.decode(_byte_order(codec, data))}
+            return {TEXT_MEMBERS[mimetype]: data.decode(_byte_order(codec, data))}
         except UnicodeDecodeError as exc:
             raise ProblemError(400, MALFORMED_BODY, f"The body is not valid {charset}: {exc.reason}.") from None
     shown = mimetype or "no Content-Type"
     raise ProblemError(
         415,
-        detail=f"Send the article as application/json or text/plain, not {shown}.",
+        detail=f"Send the article as application/json, text/plain or text/html, not {shown}.",
         headers=_accept_post(),
     )
 
@@ -126,7 +138,8 @@ def _byte_order(codec: str, data: bytes) -> str:
     return codec if boms is None or data.startswith(boms) else f"{codec}-be"
 
 
-def _load_json(data: bytes) -> Any:
+def load_json(data: bytes) -> Any:
+    """JSON text as the API accepts it: finite numbers, Unicode text, at most ``MAX_JSON_DEPTH`` deep; else 400."""
     def reject_constant(name: str) -> Any:
         raise ValueError(f"{name} is not JSON")
 

@@ -162,6 +162,7 @@ def serve(config: Config, host: str, port: int, workers: int) -> int:
 def _serve(config: Config, host: str, port: int, workers: int) -> int:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     children = [Child(f"worker-{i + 1}", cli_command("worker"), signal.SIGKILL) for i in range(workers)]
+    children.append(Child("webhook-worker", cli_command("webhook-worker"), signal.SIGKILL))
     children.append(Child("api", cli_command("api", "--host", host, "--port", str(port)), signal.SIGTERM))
     if config.redis_url:
         log.info("Redis at %s; %d workers; API on http://%s:%d", redacted(config.redis_url), workers, host, port)

@@ -18,7 +18,7 @@ from service.embedded_redis import EmbeddedRedis, bundled_redis_server
 pytest_plugins = ["support.fixtures_api", "support.live_service", "support.fixtures_http"]
 
 # Fixtures that start processes: a test using one belongs to the slow tier.
-PROCESS_FIXTURES = frozenset({"start_worker", "start_api", "api_url", "served"})
+PROCESS_FIXTURES = frozenset({"start_worker", "start_api", "api_url", "served", "start_delivery_worker"})
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

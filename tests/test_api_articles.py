@@ -87,14 +87,14 @@ def test_other_content_types_are_415(client, content_type, redis_conn):
     response = client.post("/v1/articles", data=b"text=hello", **kwargs)
     assert response.status_code == 415
     assert response.mimetype == PROBLEM
-    assert response.headers["Accept-Post"] == "application/json, text/plain"
+    assert response.headers["Accept-Post"] == "application/json, text/plain, text/html"
     assert service_keys(redis_conn) == []
 
 
 @pytest.mark.parametrize(
     ("body", "field", "message"),
     [
-        ({}, "text", "Missing data for required field."),
+        ({}, "text", "Send the article's text, its html, or a url to fetch it from."),
         ({"text": " \n\t "}, "text", "Must contain more than whitespace."),
         ({"text": 42}, "text", "Not a valid string."),
         ({"text": "x", "published_at": "2024-08-10T10:00:00"}, "published_at", None),

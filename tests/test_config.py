@@ -37,6 +37,12 @@ UNUSUAL = Config(
     metrics_allow=("10.0.0.0/8", "::1/128"),
     metrics_token="a-metrics-token",
     metrics_dir="/tmp/claimwire-metrics",
+    fetch_allow_networks=("127.0.0.0/8", "fd00::/8"),
+    fetch_ports=(8080,),
+    fetch_timeout=2.5,
+    fetch_max_bytes=777,
+    webhook_retry_schedule=(1, 2),
+    max_batch_bytes=4242,
 )
 
 

@@ -28,7 +28,7 @@ TESTS = Path(__file__).resolve().parent
 SCHEMATHESIS = str(Path(sys.executable).with_name("st"))
 MAX_EXAMPLES = 200
 SEED = 20261125
-RUN_TIMEOUT = 300
+RUN_TIMEOUT = 600  # seconds for all phases on every operation (20)
 MIN_REQUESTS = 1_000
 REQUEST_LOGGER = "claimwire.request"
 

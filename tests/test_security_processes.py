@@ -2,7 +2,7 @@
 
 Against real ``serve`` processes: after kill -9 of ``serve`` in the middle of an
 extraction, no process it started (Redis, the worker, its work-horse and scheduler, the
-API and its gunicorn worker) is left after a bounded wait; a work-horse dies with its
+webhook delivery worker and its scheduler, the API and its gunicorn worker) is left after a bounded wait; a work-horse dies with its
 worker; a second ``serve`` on the same data directory refuses to start while the first
 one lives, leaving the first intact, and starts, with the first one's data, once the
 first was killed with SIGKILL.
@@ -65,6 +65,7 @@ def test_kill_9_of_serve_mid_extraction_leaves_no_process_behind(tmp_path: Path)
         stack = served.descendants()
         names = {p.name() for p in stack}
         assert "redis-server" in names and horse in stack and len(stack) >= 6, names  # + scheduler, gunicorn worker
+        assert set(served.children_running("webhook-worker")) <= set(stack) and served.children_running("webhook-worker")
         served.process.kill()
         served.process.wait()
         _, alive = psutil.wait_procs(stack, timeout=REAP_BOUND)

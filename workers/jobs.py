@@ -8,6 +8,10 @@ is then marked failed at once, never retried, and the failure is cached like a r
 RQ reports every failure it handles to :func:`record_failure` (a raised error, a timeout,
 or a job abandoned by a dead worker) or to :func:`record_horse_death` (the work-horse
 process died); they put the article back to ``queued`` when RQ retries, else mark it failed.
+
+An article submitted by URL alone is fetched first (:mod:`workers.page_fetch`). Settling
+an article (done or failed) also queues its owners' webhook deliveries, in the same
+transaction (:mod:`service.webhook_events`).
 """
 
 from __future__ import annotations
@@ -30,8 +34,10 @@ from service import claims_document, metrics
 from service.config import Config
 from service.problems import EXTRACTION_FAILED, problem_body
 from service.store import ArticleStore, connect
+from service.webhook_events import WebhookEvents
 from workers.claims import dump_extraction
 from workers.memory import memory_limit_mb
+from workers.page_fetch import fetch_article_text
 from workers.pipeline import get_extractor
 
 log = logging.getLogger(__name__)
@@ -51,6 +57,10 @@ def extract_article(article_id: str) -> None:
         log.info("article %s: deleted or taken over by another job, nothing to do", article_id)
         metrics.observe_job("skipped")
         return
+    if article.page_url and not article.text:
+        article = fetch_article_text(store, article, job_id, _worker_config())
+        if article is None:
+            return
     words = len(article.text.split())
     log.info("article %s: extraction started (%d words)", article_id, words)
     started = time.perf_counter()
@@ -148,11 +158,17 @@ def use_config(config: Config) -> None:
 
 
 def _store(connection: Redis | None) -> ArticleStore:
-    """The store on the job's connection (its own when called outside RQ), with the worker's TTL."""
-    config = WorkerSettings.config
-    if config is None:
+    """The store on the job's connection (its own when called outside RQ), with the worker's TTL,
+    announcing settled articles to their owners' webhooks."""
+    config = _worker_config()
+    redis = connection or connect(config.redis_url)
+    return ArticleStore(redis, config.result_ttl, on_settled=WebhookEvents(redis, config).announce)
+
+
+def _worker_config() -> Config:
+    if WorkerSettings.config is None:
         raise RuntimeError("workers.jobs runs in a worker: call use_config(config) first")
-    return ArticleStore(connection or connect(config.redis_url), config.result_ttl)
+    return WorkerSettings.config
 
 
 def _problem(status: int, detail: str) -> dict[str, Any]:

@@ -38,7 +38,12 @@ class _SentRequest(WerkzeugOpenAPIRequest):
 
 @cache
 def openapi() -> OpenAPI:
-    deserializers = {PROBLEM_MEDIA_TYPE: json.loads, "application/ld+json": json.loads, "application/yaml": bytes.decode}
+    deserializers = {
+        PROBLEM_MEDIA_TYPE: json.loads,
+        "application/ld+json": json.loads,
+        "application/yaml": bytes.decode,
+        "application/x-ndjson": lambda body: [json.loads(line) for line in body.splitlines() if line.strip()],
+    }
     return OpenAPI.from_file_path(str(SPEC_PATH), config=Config(extra_media_type_deserializers=deserializers))
 
 
