@@ -537,7 +537,7 @@ class ArticleStore:
             pipe.expire(key, self.result_ttl)
             pipe.publish(events_channel(article_id), DONE)
             if self.on_settled is not None:
-                self.on_settled(pipe, article_id, DONE, {"claims_count": len(extraction.get("claims", []))})
+                self.on_settled(pipe, article_id, DONE, {"claims_count": result.total if result.total is not None else len(result.document()["claims"])})
 
         return self._transition(article_id, job_id, apply) is not None
 

@@ -10,7 +10,7 @@ import shutil
 import ssl
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import unquote
 
@@ -23,6 +23,7 @@ from service.fetching.guard import Policy, RefusedURL, address_refusal, resolve
 from service.keys import ApiKeys
 from service.store import connect
 from support import REPO
+from support.fixtures_api import burst_worker
 from support.loopback_http import base_url, loopback_server
 from support.openapi_check import CheckedClient
 
@@ -101,6 +102,12 @@ def open_config(config: Config, pages: str) -> Config:
         config, fetch_allow_networks=("127.0.0.0/8",), fetch_ports=(80, 443, port_of(pages)),
         fetch_timeout=1.0, fetch_max_bytes=1_000_000,
     )
+
+
+@pytest.fixture
+def work_off(open_config: Config) -> Callable[[], None]:
+    """The module's worker fetches as the test's configuration allows (loopback pages)."""
+    return burst_worker(open_config)
 
 
 @pytest.fixture
@@ -351,7 +358,7 @@ def test_a_failed_fetch_fails_the_article_with_a_problem_saying_why(fetch_client
 
 
 def test_with_the_allow_list_off_a_loopback_url_fails_as_refused_and_is_never_requested(
-    config, pages, work_off, monkeypatch
+    config, pages, monkeypatch
 ) -> None:
     closed = dataclasses.replace(config, fetch_ports=(80, 443, port_of(pages)))
     monkeypatch.setattr(Config, "from_env", classmethod(lambda cls, environ=None: closed))
@@ -360,7 +367,7 @@ def test_with_the_allow_list_off_a_loopback_url_fails_as_refused_and_is_never_re
     client = app.test_client()
     ids = [client.post("/v1/articles", json={"url": f"http://{h}:{port_of(pages)}/news"}).get_json()["id"]
            for h in ("127.0.0.1", "localhost", "2130706433", "[::ffff:127.0.0.1]")]
-    work_off()
+    burst_worker(closed)()
     for article_id in ids:
         problem = client.get(f"/v1/articles/{article_id}").get_json()["problem"]
         assert problem["reason"] == "refused-address", problem

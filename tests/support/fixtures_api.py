@@ -81,6 +81,11 @@ def queue(config: Config) -> Queue:
 @pytest.fixture
 def work_off(config: Config) -> Callable[[], None]:
     """Run a real worker in this process in burst mode: it works off the queue, then returns."""
+    return burst_worker(config)
+
+
+def burst_worker(config: Config) -> Callable[[], None]:
+    """A real worker with ``config``, run in this process in burst mode when called."""
 
     def work() -> None:
         handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
