@@ -20,13 +20,12 @@ from redis import Redis
 from rq import Queue
 from standardwebhooks.webhooks import Webhook as ReferenceVerifier
 
-from service.app import create_app
 from service.config import Config
 from service.keys import ApiKeys
 from service.store import connect
 from service.webhook_events import webhooks_queue_name
 from support import REPO
-from support.fixtures_api import SHORT_TEXT, WORKER_START_TIMEOUT, config_env, stop_process_tree
+from support.fixtures_api import SHORT_TEXT, WORKER_START_TIMEOUT, checked_app, config_env, stop_process_tree
 from support.loopback_http import base_url, loopback_server
 from support.openapi_check import CheckedClient
 from support.waiting import poll
@@ -86,9 +85,7 @@ def hook_config(config: Config, receiver: str) -> Config:
 
 @pytest.fixture
 def hook_app(hook_config: Config) -> Flask:
-    app = create_app(hook_config)
-    app.test_client_class = CheckedClient
-    return app
+    return checked_app(hook_config)
 
 
 @pytest.fixture

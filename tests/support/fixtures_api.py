@@ -56,11 +56,16 @@ def config(redis_url: str, redis_conn: Redis) -> Config:
     )
 
 
-@pytest.fixture
-def app(config: Config) -> Flask:
+def checked_app(config: Config) -> Flask:
+    """The app on ``config``, whose test client checks every response against openapi.yaml."""
     app = create_app(config)
     app.test_client_class = CheckedClient
     return app
+
+
+@pytest.fixture
+def app(config: Config) -> Flask:
+    return checked_app(config)
 
 
 @pytest.fixture
