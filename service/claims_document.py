@@ -33,14 +33,14 @@ def entity_tag(body: bytes) -> str:
 def render_page(
     article_id: str,
     extractor_version: str,
-    language: str,
+    detected_language: str,
     total: int,
     claims_json: bytes,
     next_cursor: str | None = None,
     next_link: str | None = None,
 ) -> tuple[bytes, tuple[int, int]]:
     """A page of claims (``claims_json`` is their JSON array) and where that array is in it."""
-    head = dumps({"article_id": article_id, "extractor_version": extractor_version, "language": language,
+    head = dumps({"article_id": article_id, "extractor_version": extractor_version, "detected_language": detected_language,
                   "total": total})[:-1] + CLAIMS_KEY
     links = {"article": article_path(article_id), "next": next_link}
     tail = b"," + dumps({"next_cursor": next_cursor, "links": links})[1:]
@@ -50,7 +50,7 @@ def render_page(
 def build(article_id: str, extraction: dict[str, Any]) -> StoredResult:
     """The document to store for a finished extraction (a JSON-ready ``ExtractionSchema`` dump)."""
     claims = extraction["claims"]
-    body, span = render_page(article_id, extraction["extractor_version"], extraction["language"], len(claims),
+    body, span = render_page(article_id, extraction["extractor_version"], extraction["detected_language"], len(claims),
                              dumps(claims))
     return StoredResult(body, entity_tag(body), span, len(claims))
 

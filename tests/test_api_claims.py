@@ -177,10 +177,21 @@ def test_an_article_no_longer_done_gets_no_304(client, seed_id, redis_conn):
 def test_a_result_stored_without_its_etag_fields_is_still_served(client, seed_id, redis_conn):
     """A result cached in the earlier layout (the bare extraction, no ETag fields) is parsed instead."""
     expected = client.get(f"/v1/articles/{seed_id}/claims").get_json()
-    legacy = {name: expected[name] for name in ("language", "extractor_version", "claims")}
+    legacy = {name: expected[name] for name in ("detected_language", "extractor_version", "claims")}
     redis_conn.set(result_key(seed_id), json.dumps(legacy))
     redis_conn.hdel(article_key(seed_id), "etag", "claims_span", "claims_total")
     response = client.get(f"/v1/articles/{seed_id}/claims")
     assert response.status_code == 200 and response.get_json() == expected
     assert response.get_etag()[0]
     assert client.get(f"/v1/articles/{seed_id}").get_json()["claims"] == expected["claims"]
+
+
+def test_declared_and_detected_language_are_two_fields(client, work_off):
+    german = ("Die Regierung hat am Dienstag angekündigt, dass die Steuern im nächsten Jahr steigen werden. "
+              "Der Minister sagte, das sei notwendig.")
+    article_id = client.post("/v1/articles", json={"text": german, "language": "en"}).get_json()["id"]
+    work_off()
+    assert client.get(f"/v1/articles/{article_id}").get_json()["language"] == "en"
+    claims_page = client.get(f"/v1/articles/{article_id}/claims").get_json()
+    assert claims_page["detected_language"] == "de"
+    assert "language" not in claims_page

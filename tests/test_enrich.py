@@ -307,7 +307,7 @@ def test_checkworthiness_features_are_the_documented_ones() -> None:
 
 def test_enriched_claim_serialises(seed_doc: Doc) -> None:
     claim = enriched(seed_doc, claim_at(SEED_TEXT, "some 9,000 children will be evacuated from the city of Belgorod"))
-    dumped = dump_extraction(Extraction(language="en", extractor_version="test", claims=[claim]))
+    dumped = dump_extraction(Extraction(detected_language="en", extractor_version="test", claims=[claim]))
     assert dumped["claims"][0]["quantities"][0] == {
         "text": "some 9,000 children", "start": claim.quantities[0].start, "end": claim.quantities[0].end,
         "value": 9000.0, "unit": "children"}

@@ -32,7 +32,7 @@ SPANISH = ("El gobernador de la región de Belgorod anunció el martes que unos 
 def check(text: str) -> Extraction:
     """Extract, then hold the span invariants and the schema; return the extraction."""
     extraction = get_extractor().extract(text)
-    assert isinstance(extraction.language, str) and extraction.language
+    assert isinstance(extraction.detected_language, str) and extraction.detected_language
     for claim in extraction.claims:
         assert 0 <= claim.sentence.start <= claim.sentence.end <= len(text)
         spans = [claim.content, *claim.time_expressions, *claim.quantities, *claim.entities]
@@ -48,24 +48,24 @@ def check(text: str) -> Extraction:
 def test_empty_and_blank_texts_give_no_claims_and_undetermined_language(text: str) -> None:
     extraction = check(text)
     assert extraction.claims == []
-    assert extraction.language == "und"
+    assert extraction.detected_language == "und"
 
 
 def test_the_seed_article_is_english_with_claims() -> None:
     extraction = check(SEED)
-    assert extraction.language == "en"
+    assert extraction.detected_language == "en"
     assert len(extraction.claims) >= 10
 
 
 @pytest.mark.parametrize(("text", "language"), [(GERMAN, "de"), (FRENCH, "fr"), (RUSSIAN, "ru"), (SPANISH, "es")])
 def test_non_english_text_reports_its_language(text: str, language: str) -> None:
-    assert check(text).language == language
+    assert check(text).detected_language == language
 
 
 def test_no_sentence_punctuation() -> None:
     bare = re.sub(r"[.,:;!?“”\"‘’…]", "", SEED).replace("\n", " ")
     extraction = check(bare)
-    assert extraction.language == "en"
+    assert extraction.detected_language == "en"
     assert any(c.cue is not None and c.cue.text in ("claimed", "said", "announced") for c in extraction.claims)
 
 
@@ -87,7 +87,7 @@ def test_html_remnants() -> None:
         f'<p class="story">{line}&nbsp;</p><!-- ad --><a href="https://x.example/?q=“">' for line in lines
     ) + "\n</body></html>"
     extraction = check(text)
-    assert extraction.language == "en"
+    assert extraction.detected_language == "en"
     claimants = {c.claimant.resolved for c in extraction.claims if c.claimant is not None}
     assert "Vyacheslav Gladkov" in claimants
     assert not any("<" in c.claimant.text or ">" in c.claimant.text for c in extraction.claims if c.claimant)
@@ -98,7 +98,7 @@ def test_control_characters_and_odd_whitespace() -> None:
     words = SEED.split(" ")
     text = "".join(w + (noise[i % len(noise)] if i % 7 == 0 else " ") for i, w in enumerate(words))
     extraction = check(text)
-    assert extraction.language == "en"
+    assert extraction.detected_language == "en"
     assert extraction.claims
 
 
@@ -113,7 +113,7 @@ def test_one_megabyte_document() -> None:
     text += "\n" + "=" * (ONE_MB - len(text))
     assert len(text) >= ONE_MB
     extraction = check(text)
-    assert extraction.language == "en"
+    assert extraction.detected_language == "en"
     one = len(check(SEED).claims)
     assert one <= len(extraction.claims) <= 2 * one + 2
 

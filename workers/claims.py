@@ -109,7 +109,7 @@ class Claim:
 class Extraction:
     """The pipeline's answer for one article."""
 
-    language: str
+    detected_language: str
     extractor_version: str
     claims: list[Claim] = field(default_factory=list)
 

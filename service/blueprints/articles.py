@@ -90,7 +90,7 @@ def claims(article_id: str) -> Response:
     body, _ = render_page(
         article_id,
         result["extractor_version"],
-        result["language"],
+        result["detected_language"],
         len(matching),
         dumps([c for _, c in page]),
         next_cursor,

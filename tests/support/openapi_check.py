@@ -56,7 +56,7 @@ def schema_validator(name: str) -> Draft202012Validator:
 
 def check_extraction(extraction: dict[str, Any]) -> None:
     """Raise unless a dumped extraction is what the API serves: every claim matches the spec's Claim."""
-    assert set(extraction) == {"language", "extractor_version", "claims"}, set(extraction)
+    assert set(extraction) == {"detected_language", "extractor_version", "claims"}, set(extraction)
     for claim in extraction["claims"]:
         schema_validator("Claim").validate(claim)
 

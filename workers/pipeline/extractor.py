@@ -116,7 +116,7 @@ class Extractor:
             text, published_at = originals.pop(0)
             language = detect_language(text)
             claims = build_claims(doc, self.lexicon, text, published_at)
-            yield Extraction(language=language, extractor_version=EXTRACTOR_VERSION, claims=claims)
+            yield Extraction(detected_language=language, extractor_version=EXTRACTOR_VERSION, claims=claims)
 
 
 @lru_cache(maxsize=1)
