@@ -8,12 +8,12 @@ Redis → RQ job → worker extraction → result cached → ``GET /v1/articles/
 would be answered from the cache; each run is therefore followed by a DELETE of the
 article (not timed), so that every run extracts the same, unmodified seed article again. One untimed
 warm-up run comes first (the service is measured warm). The status is polled every
-``POLL_INTERVAL`` seconds, which bounds the measuring error. The last line is JSON.
+``POLL_INTERVAL`` seconds, which bounds the measuring error. The API key, if the service
+needs one, comes from ``CLAIMWIRE_API_KEY``. The last line is JSON.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import sys
@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import requests
+from service_client import service_session
 
 SEED = next((Path(__file__).resolve().parent.parent / "seeds").glob("*.txt"))
 PUBLISHED_AT = "2023-03-21T09:00:00Z"
@@ -58,16 +59,11 @@ def one_run(session: requests.Session, base: str, article: dict[str, str]) -> tu
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("url", help="base URL of the service, e.g. http://127.0.0.1:8000")
-    parser.add_argument("--runs", type=int, default=10)
-    args = parser.parse_args()
-    base = args.url.rstrip("/")
+    base, runs, session = service_session(__doc__.split("\n\n")[0], default_runs=10)
     article = {"text": SEED.read_text(encoding="utf-8"), "published_at": PUBLISHED_AT}
-    session = requests.Session()
     warmed_up = False  # the first extraction is not timed
     timings: list[float] = []
-    for _ in range(2 * (args.runs + 1)):  # bounded: a cached answer costs one extra attempt
+    for _ in range(2 * (runs + 1)):  # bounded: a cached answer costs one extra attempt
         try:
             elapsed, location = one_run(session, base, article)
         except Cached as cached:  # left by an earlier run of this benchmark: forget it, go again
@@ -78,7 +74,7 @@ def main() -> None:
             timings.append(elapsed)
             print(f"run {len(timings):2d}: {elapsed * 1000:7.1f} ms", file=sys.stderr)
         warmed_up = True
-        if len(timings) == args.runs:
+        if len(timings) == runs:
             break
     median = statistics.median(timings)
     print(f"median of {len(timings)}: {median * 1000:.1f} ms (min {min(timings) * 1000:.1f}, max {max(timings) * 1000:.1f})")

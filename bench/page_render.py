@@ -17,9 +17,7 @@ The API key, if the service needs one, comes from ``CLAIMWIRE_API_KEY``. The las
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import shutil
 import statistics
 import subprocess
@@ -28,6 +26,7 @@ import time
 from pathlib import Path
 
 import requests
+from service_client import service_session
 
 SEED = next((Path(__file__).resolve().parent.parent / "seeds").glob("*.txt")).read_text(encoding="utf-8")
 LARGE_BYTES = 100_000
@@ -70,14 +69,7 @@ def chromium_seconds(chromium: str, url: str) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("base", help="the service's base URL")
-    parser.add_argument("--runs", type=int, default=20)
-    args = parser.parse_args()
-    base = args.base.rstrip("/")
-    session = requests.Session()
-    if os.environ.get("CLAIMWIRE_API_KEY"):
-        session.headers["Authorization"] = f"Bearer {os.environ['CLAIMWIRE_API_KEY']}"
+    base, runs, session = service_session(__doc__.split("\n")[0], default_runs=20)
     chromium = shutil.which("chromium")
     blank = statistics.median(chromium_seconds(chromium, "about:blank") for _ in range(BROWSER_RUNS)) if chromium else None
     figures = {}
@@ -85,7 +77,7 @@ def main() -> None:
         article = extracted(session, base, text)
         url = f"{base}/v1/articles/{article['id']}"
         times = []
-        for _ in range(args.runs):
+        for _ in range(runs):
             started = time.perf_counter()
             page = session.get(url, headers={"Accept": BROWSER_ACCEPT}, timeout=HTTP_TIMEOUT)
             times.append(time.perf_counter() - started)
@@ -103,7 +95,7 @@ def main() -> None:
             entry["browser_median_ms"] = round((load - blank) * 1000, 1)
         figures[name] = entry
         print(f"{name}: {entry}", file=sys.stderr)
-    print(json.dumps({"runs": args.runs, "chromium_blank_ms": round(blank * 1000, 1) if blank else None, **figures}))
+    print(json.dumps({"runs": runs, "chromium_blank_ms": round(blank * 1000, 1) if blank else None, **figures}))
 
 
 if __name__ == "__main__":
