@@ -15,7 +15,6 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
-from flask import Flask
 from redis import Redis
 from rq import Queue
 from standardwebhooks.webhooks import Webhook as ReferenceVerifier
@@ -84,13 +83,8 @@ def hook_config(config: Config, receiver: str) -> Config:
 
 
 @pytest.fixture
-def hook_app(hook_config: Config) -> Flask:
-    return checked_app(hook_config)
-
-
-@pytest.fixture
-def hook_client(hook_app: Flask) -> CheckedClient:
-    return hook_app.test_client()
+def hook_client(hook_config: Config) -> CheckedClient:
+    return checked_app(hook_config).test_client()
 
 
 @pytest.fixture

@@ -21,11 +21,11 @@ from rq import get_current_job
 from rq.exceptions import AbandonedJobError
 from rq.job import Job
 
-from service.config import Config
 from service.fetching.client import FetchFailed, outgoing_http
 from service.store import connect
 from service.webhook_signing import signature_headers
 from service.webhooks_store import FAILED, PENDING, SUCCEEDED, WebhookStore
+from workers.worker_config import worker_config
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ class DeliveryNotAccepted(Exception):
 def deliver_webhook(delivery_id: str) -> None:
     """Send one delivery once; raise :class:`DeliveryNotAccepted` when it should be retried."""
     job = get_current_job()
-    config = Config.from_env()
+    config = worker_config()
     store = WebhookStore(job.connection if job else connect(config.redis_url))
     delivery = store.delivery(delivery_id)
     if delivery is None or delivery["status"] == SUCCEEDED:
@@ -69,13 +69,8 @@ def deliver_webhook(delivery_id: str) -> None:
     store.record_attempt(delivery_id, FAILED, status, error)
 
 
-def record_delivery_failure(
-    job: Job,
-    connection: Redis,
-    exc_type: type[BaseException] | None,
-    exc_value: BaseException | None,
-    traceback: TracebackType | None,
-) -> None:
+def record_delivery_failure(job: Job, connection: Redis, exc_type: type[BaseException] | None,
+                            exc_value: BaseException | None, traceback: TracebackType | None) -> None:
     """RQ's failure callback: the delivery fails for good once RQ gives up on it."""
     if isinstance(exc_value, AbandonedJobError):
         reason = "The delivery worker stopped responding during an attempt."

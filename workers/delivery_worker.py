@@ -22,11 +22,13 @@ from service.webhook_events import webhooks_queue_name
 from workers.deliveries import record_delivery_horse_death
 from workers.liveness import Liveness
 from workers.worker import ExtractionWorker
+from workers.worker_config import use_config
 
 
 def run_delivery_worker(config: Config, burst: bool = False, name: str | None = None) -> None:
     """Run one delivery worker until stopped (SIGTERM finishes the current delivery first)."""
     forks_die_with_us(signal.SIGKILL)
+    use_config(config)
     redis = connect(config.redis_url)
     worker = ExtractionWorker(
         [Queue(webhooks_queue_name(config), connection=redis, serializer=JOB_SERIALIZER)],

@@ -31,7 +31,6 @@ from rq.timeouts import JobTimeoutException
 from rq.utils import now
 
 from service import claims_document, metrics
-from service.config import Config
 from service.problems import EXTRACTION_FAILED, problem_body
 from service.store import ArticleStore, connect
 from service.webhook_events import WebhookEvents
@@ -39,6 +38,7 @@ from workers.claims import dump_extraction
 from workers.memory import memory_limit_mb
 from workers.page_fetch import fetch_article_text
 from workers.pipeline import get_extractor
+from workers.worker_config import worker_config
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ def extract_article(article_id: str) -> None:
         metrics.observe_job("skipped")
         return
     if article.page_url and not article.text:
-        article = fetch_article_text(store, article, job_id, _worker_config())
+        article = fetch_article_text(store, article, job_id, worker_config())
         if article is None:
             return
     words = len(article.text.split())
@@ -86,13 +86,8 @@ def extract_article(article_id: str) -> None:
     metrics.observe_job("failed")
 
 
-def record_failure(
-    job: Job,
-    connection: Redis,
-    exc_type: type[BaseException] | None,
-    exc_value: BaseException | None,
-    traceback: TracebackType | None,
-) -> None:
+def record_failure(job: Job, connection: Redis, exc_type: type[BaseException] | None,
+                   exc_value: BaseException | None, traceback: TracebackType | None) -> None:
     """RQ's failure callback: runs before RQ retries the job or gives up on it.
 
     A timeout is the text's own cost, the same on every attempt: see :func:`_fail_for_timeout`.
@@ -145,30 +140,12 @@ def _settle_after_failure(job: Job, connection: Redis, reason: str) -> None:
         metrics.observe_job("failed")
 
 
-class WorkerSettings:
-    """The settings of the worker running the jobs: set once by :func:`use_config` when the
-    worker starts, and inherited by the work-horses it forks."""
-
-    config: Config | None = None
-
-
-def use_config(config: Config) -> None:
-    """Run this process's jobs and failure hooks with ``config`` (the worker's own)."""
-    WorkerSettings.config = config
-
-
 def _store(connection: Redis | None) -> ArticleStore:
     """The store on the job's connection (its own when called outside RQ), with the worker's TTL,
     announcing settled articles to their owners' webhooks."""
-    config = _worker_config()
+    config = worker_config()
     redis = connection or connect(config.redis_url)
     return ArticleStore(redis, config.result_ttl, on_settled=WebhookEvents(redis, config).announce)
-
-
-def _worker_config() -> Config:
-    if WorkerSettings.config is None:
-        raise RuntimeError("workers.jobs runs in a worker: call use_config(config) first")
-    return WorkerSettings.config
 
 
 def _problem(status: int, detail: str) -> dict[str, Any]:

@@ -41,12 +41,13 @@ from service.parent_death import forks_die_with_us
 from service.queueing import JOB_FUNCTIONS, JOB_SERIALIZER, REQUEST_ID_META, ExtractionJobs
 from service.store import connect
 from workers.claims import dump_extraction
-from workers.jobs import record_horse_death, use_config
+from workers.jobs import record_horse_death
 from workers.liveness import Liveness, release_dead_scheduler_locks
 from workers.memory import limit_memory
 from workers.pipeline import Extractor, get_extractor
 from workers.timeouts import RepeatingDeathPenalty
 from workers.trusted_jobs import TrustedJob
+from workers.worker_config import use_config
 
 # Extracted once before the first job: a quote, a speaker, a time, a quantity, an outlet.
 WARM_UP_TEXT = (
