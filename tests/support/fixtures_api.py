@@ -141,8 +141,9 @@ def start_worker(config: Config, tmp_path: Path) -> Iterator[WorkerFactory]:
         stop_process_tree(proc)
 
 
-def stop_process_tree(proc: subprocess.Popen) -> None:
-    """SIGTERM the worker and wait; then SIGKILL whatever is left of its process group and children.
+def stop_process_tree(proc: subprocess.Popen, stop_signal: signal.Signals = signal.SIGTERM) -> None:
+    """Send ``stop_signal`` (SIGTERM: a worker finishes its job) and wait; then SIGKILL whatever is
+    left of its process group and children.
 
     The group catches its scheduler process even when a test killed the worker itself.
     """
@@ -151,7 +152,7 @@ def stop_process_tree(proc: subprocess.Popen) -> None:
     except psutil.NoSuchProcess:
         children = []
     if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(stop_signal)
         try:
             proc.wait(WORKER_STOP_TIMEOUT)
         except subprocess.TimeoutExpired:

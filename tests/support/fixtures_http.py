@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import signal
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -44,8 +45,8 @@ def start_api(config: Config, tmp_path: Path) -> Iterator[ApiFactory]:
         return url
 
     yield start
-    for process in started:
-        stop_process_tree(process)
+    for process in started:  # SIGQUIT: gunicorn's quick shutdown; a graceful one waits out idle keep-alives
+        stop_process_tree(process, signal.SIGQUIT)
 
 
 @pytest.fixture
