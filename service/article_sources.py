@@ -22,6 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 from marshmallow import ValidationError
 
 from service.html_articles import NoArticleText, extract_from_html, merge_extracted
+from service.off_loop import off_the_event_loop
 from service.store import rfc3339
 from workers.version import EXTRACTOR_VERSION
 
@@ -48,7 +49,7 @@ def prepare(loaded: dict[str, Any]) -> Prepared:
         return Prepared({**fields_, "source": TEXT})
     if html is not None:
         try:
-            extracted = extract_from_html(html, fields_.get("url"))
+            extracted = off_the_event_loop(extract_from_html, html, fields_.get("url"))
         except NoArticleText as exc:
             raise ValidationError({"html": [str(exc)]}) from None
         return Prepared({**merge_extracted(fields_, extracted), "source": HTML})

@@ -26,6 +26,7 @@ from support.fixtures_api import SHORT_TEXT, broken_published_at, config_env
 from support.fixtures_http import ApiFactory
 from support.live_service import claimwire
 from support.openapi_check import CheckedClient, check_requests_response
+from support.seeds import SEED_TEXT
 from support.waiting import poll
 from service.app import create_app
 from service.config import Config
@@ -473,3 +474,21 @@ def test_the_cached_reads_of_a_done_article_keep_to_its_owners(client, keys, wor
     for url, etag in ((f"{path}/claims", claims_etag), (path, article_etag)):
         assert client.get(url).status_code == 404
         assert client.get(url, headers={"If-None-Match": f'"{etag}"'}).status_code == 404
+
+
+
+def test_under_gunicorns_gevent_workers_a_large_html_page_is_extracted_off_the_event_loop(start_api: ApiFactory):
+    """The path of :mod:`service.off_loop` in a real gevent worker: a page of about 450 kB is
+    turned into text in a native thread, and the article is stored with that text. That the
+    event loop runs meanwhile is tests/test_off_loop.py's proof."""
+    url = start_api(api_processes=1)
+    paragraphs = "".join(f"<p>Paragraph {n}. {SEED_TEXT}</p>" for n in range(150))
+    page = f"<html><head><title>Big</title></head><body><article>{paragraphs}</article></body></html>"
+    assert 400_000 < len(page) < 500_000  # its text fits CLAIMWIRE_MAX_TEXT_CHARS
+    session = requests.Session()
+    posted = session.post(f"{url}/v1/articles", data=page.encode(), headers={"Content-Type": "text/html"}, timeout=TIMEOUT * 6)
+    check_requests_response(posted)
+    assert posted.status_code == 202
+    article = session.get(f"{url}/v1/articles/{posted.json()['id']}", timeout=TIMEOUT).json()
+    assert article["text"].startswith("Paragraph 0.") and "Paragraph 149." in article["text"]
+    assert article["title"] == "Big"
