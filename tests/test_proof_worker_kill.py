@@ -50,7 +50,7 @@ pytestmark = pytest.mark.slow  # a proof
 
 TRIALS = 20
 WORKERS = 3
-COPIES = 20  # copies of the seed article per text: over a second of extraction on this machine
+COPIES = 10  # copies of the seed article per text: over a second of extraction on this machine
 KINDS = ("horse", "parent")
 POLL_INTERVAL = 0.02
 RUN_TIMEOUT = 600.0  # a safety net: from the submissions until every article is settled
