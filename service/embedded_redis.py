@@ -36,6 +36,8 @@ from pathlib import Path
 from types import TracebackType
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from service.config import DEFAULTS
 from service.parent_death import preexec_dying_with_us
@@ -242,8 +244,11 @@ class EmbeddedRedis:
         The answer must come from our process: another server already on the port would
         answer PING too, while ours fails to bind and exits.
         """
+        # No retries of its own (redis-py retries a refused AUTH with backoff, seconds each time):
+        # this loop is the retry, and another server's refusal must not slow it.
         client = redis.Redis(
-            host=HOST, port=port, password=self._secret, socket_connect_timeout=1, socket_timeout=1
+            host=HOST, port=port, password=self._secret, socket_connect_timeout=1, socket_timeout=1,
+            retry=Retry(NoBackoff(), 0),
         )
         deadline = time.monotonic() + self.start_timeout
         try:
