@@ -59,12 +59,12 @@ def stored_claims(article_id: str) -> StoredClaims | None:
     """The prefetched claims document of ``article_id`` when it can be served as stored; else None
     (not read, or not done, not the caller's, stored without an ETag, or over a page)."""
     values = _values(CLAIMS, article_id)
-    if values is None:
+    if not values:  # not read, or not to be served as stored
         return None
-    _status, _mine, etag, span, total, body, matched = values
-    if etag is None or (body is None and not matched):
+    etag, span, total, matched, body = values
+    if not matched and body is None:  # expired between the article and its document
         return None
-    result = StoredResult.from_redis(body, etag, span, total) if not matched else None
+    result = StoredResult.from_redis(body, etag, span, total) if not matched else None  # type: ignore[arg-type]
     return StoredClaims(etag.decode(), result)  # type: ignore[union-attr]
 
 

@@ -39,11 +39,10 @@ CLAIMS, ARTICLE = "claims", "article"
 NO_TOKEN = "-"  # the digest-key argument of a request without a token (never a key name)
 LPUSH_CHUNK = 1000  # request times pushed per LPUSH (Lua's unpack has a bounded stack)
 
-_SCRIPT = Template(r"""
-local now, mode, cost = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3])
-local fail_amount, fail_window = tonumber(ARGV[4]), tonumber(ARGV[5])
-local rate_amount, rate_window, rate_key = tonumber(ARGV[6]), tonumber(ARGV[7]), ARGV[8]
-local read, page_size, any_tag = ARGV[9], tonumber(ARGV[10]), ARGV[11] == '1'
+_SCRIPT = r"""
+local now, mode, cost, rate_key = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3]), ARGV[4]
+local read, page_size, any_tag = ARGV[5], tonumber(ARGV[6]), ARGV[7] == '1'
+local fail_amount, fail_window, rate_amount, rate_window = $fail_amount, $fail_window, $rate_amount, $rate_window
 
 local required, key_id = 0, false
 if mode == 'identify' then
@@ -64,7 +63,7 @@ if mode == 'identify' then
     end
     rate_key = rate_key .. key_id
   else
-    rate_key = ARGV[12]
+    rate_key = ARGV[8]
   end
 end
 
@@ -104,21 +103,21 @@ local head = {'$ok', required, key_id, 0, counted, count, tostring(oldest)}
 local owner = key_id or '$anonymous'
 if read == '$claims' then
   local f = redis.call('HMGET', KEYS[5], 'status', '$owner_prefix' .. owner, '$etag', '$span', '$total')
-  local body, matched = false, 0
   if f[1] == '$done' and f[2] and f[3] and tonumber(f[5] or '0') <= page_size then
-    matched = any_tag and 1 or 0
-    for i = 13, #ARGV do
+    local matched = any_tag and 1 or 0
+    for i = 9, #ARGV do
       if ARGV[i] == f[3] then matched = 1 end
     end
-    if matched == 0 then body = redis.call('GET', KEYS[6]) end
+    local body = matched == 0 and redis.call('GET', KEYS[6])
+    for _, v in ipairs({f[3], f[4], f[5], matched, body}) do head[#head + 1] = v end
   end
-  for _, v in ipairs({f[1], f[2] and 1 or 0, f[3], f[4], f[5], body, matched}) do head[#head + 1] = v end
 elseif read == '$article' then
   head[#head + 1] = redis.call('GET', KEYS[6])
   for _, v in ipairs(redis.call('HGETALL', KEYS[5])) do head[#head + 1] = v end
 end
 return head
-""").substitute(
+"""
+_NAMES = dict(
     no_token=NO_TOKEN, throttled=THROTTLED, unauthorized=UNAUTHORIZED, limited=LIMITED, ok=OK, chunk=LPUSH_CHUNK,
     claims=CLAIMS, article=ARTICLE, anonymous=ANONYMOUS, owner_prefix=OWNER_FIELD_PREFIX, done=DONE,
     etag=ETAG_FIELD, span=SPAN_FIELD, total=TOTAL_FIELD,
@@ -189,7 +188,9 @@ class RequestGate:
         self.keys = keys  # the key registry hash and the "required" flag
         self.failures = failures
         self.rate = rate
-        self.script = redis.register_script(_SCRIPT)
+        limits = {"fail_amount": failures.amount, "fail_window": failures.seconds,
+                  "rate_amount": rate.amount, "rate_window": rate.seconds}
+        self.script = redis.register_script(Template(_SCRIPT).substitute(_NAMES, **limits))
 
     def identify(
         self,
@@ -212,10 +213,8 @@ class RequestGate:
         return self._run("count", [NO_TOKEN] * 6, cost, rate_key, None, "").rate
 
     def _run(self, mode: str, keys: list[str], cost: int, rate_key: str, read: Read | None, open_rate_key: str) -> Passage:
-        now = repr(time.time())
         args = [
-            now, mode, cost if self.rate.amount else 0, self.failures.amount, self.failures.seconds,
-            self.rate.amount, self.rate.seconds, rate_key,
+            repr(time.time()), mode, cost if self.rate.amount else 0, rate_key,
             read.kind if read else "", read.page_size if read else 0, "1" if read and read.any_tag else "0",
             open_rate_key, *(read.tags if read else ()),
         ]
