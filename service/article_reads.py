@@ -1,6 +1,7 @@
 """The hot reads' article, read by the request gate in the round trip of the request's checks.
 
-``GET /v1/articles/{id}`` needs the article's hash and its claims document. The unfiltered
+``GET /v1/articles/{id}``, and a filtered or paginated ``GET /v1/articles/{id}/claims``,
+need the article's hash and its claims document. The unfiltered
 JSON ``GET /v1/articles/{id}/claims`` needs the document's ETag and, unless
 ``If-None-Match`` holds that ETag, the document: served as stored when the article is
 done, its caller's, and its claims fit one page. :func:`planned_read` says what to read
@@ -39,14 +40,14 @@ def planned_read() -> Read | None:
     article_id = (request.view_args or {}).get("article_id", "")
     if not ARTICLE_ID.fullmatch(article_id):
         return None
-    if request.endpoint == ARTICLE_ENDPOINT:
-        return Read(ARTICLE, article_key(article_id), result_key(article_id))
     if request.endpoint == CLAIMS_ENDPOINT and not request.args and preferred(JSON, JSONLD) == JSON:
         tags = request.if_none_match
         return Read(
             CLAIMS, article_key(article_id), result_key(article_id), DEFAULT_PAGE_SIZE,
             tuple(tags.as_set(include_weak=True)), tags.star_tag,
         )
+    if request.endpoint in (ARTICLE_ENDPOINT, CLAIMS_ENDPOINT):  # a filtered or paginated page is cut from it
+        return Read(ARTICLE, article_key(article_id), result_key(article_id))
     return None
 
 

@@ -57,7 +57,7 @@ def keyed(config: Config, redis_conn: Redis, work_off) -> Iterator[tuple[Checked
     yield client, auth, article_id
 
 
-@pytest.mark.parametrize("suffix", ["", "/claims"])
+@pytest.mark.parametrize("suffix", ["", "/claims", "/claims?limit=1", "/claims?min_checkworthiness=0.5"])
 def test_a_keyed_read_of_a_done_article_is_one_script_call(keyed, redis_conn, suffix):
     client, auth, article_id = keyed
     responses = []
