@@ -8,6 +8,8 @@ is revoked too, until the operator runs ``claimwire keys open``: then the API is
 whoever can reach it, and says so at start-up and in ``/readyz``. The caller's key, or
 :data:`~service.store.ANONYMOUS` without one, owns the articles it submits; a caller
 without a key never sees an article submitted with one. The key is what rate limits count.
+The key check, the throttle, the rate limit's count and a hot read's article are one Redis
+round trip (:mod:`service.request_gate`).
 """
 
 from __future__ import annotations

@@ -19,8 +19,8 @@ made one by one:
    fields and, unless ``If-None-Match`` holds its ETag, the document; or the article's
    hash and document.
 
-The script builds two keys from what it reads (the caller's rate-limit key and its owner
-field), which a single Redis allows; the service never runs on Redis Cluster.
+The script builds one key from what it reads (the rate-limit key of the caller's key id),
+which a single Redis allows; the service never runs on Redis Cluster.
 """
 
 from __future__ import annotations
@@ -44,22 +44,21 @@ local now, mode, cost, rate_key = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3]),
 local read, page_size, any_tag = ARGV[5], tonumber(ARGV[6]), ARGV[7] == '1'
 local fail_amount, fail_window, rate_amount, rate_window = $fail_amount, $fail_window, $rate_amount, $rate_window
 
-local required, key_id = 0, false
+local key_id = false
 if mode == 'identify' then
-  if redis.call('EXISTS', KEYS[1], KEYS[2]) > 0 then required = 1 end
-  if required == 1 then
+  if redis.call('EXISTS', KEYS[1], KEYS[2]) > 0 then
     if KEYS[3] ~= '$no_token' then key_id = redis.call('GET', KEYS[3]) end
     if fail_amount > 0 then
       local failures = tonumber(redis.call('GET', KEYS[4]) or '0')
       if failures >= fail_amount then
-        return {'$throttled', required, false, redis.call('TTL', KEYS[4]), 0, 0, '0'}
+        return {'$throttled', false, redis.call('TTL', KEYS[4]), 0, 0, '0'}
       end
     end
     if not key_id then
       if fail_amount > 0 and redis.call('INCR', KEYS[4]) == 1 then
         redis.call('EXPIRE', KEYS[4], fail_window)
       end
-      return {'$unauthorized', required, false, 0, 0, 0, '0'}
+      return {'$unauthorized', false, 0, 0, 0, '0'}
     end
     rate_key = rate_key .. key_id
   else
@@ -94,12 +93,12 @@ if rate_amount > 0 and cost > 0 then
   end
   if count > 0 then oldest = tonumber(redis.call('LINDEX', rate_key, -1)) end
   if not allowed then
-    return {'$limited', required, key_id, 0, 1, count, tostring(oldest)}
+    return {'$limited', key_id, 0, 1, count, tostring(oldest)}
   end
   counted = 1
 end
 
-local head = {'$ok', required, key_id, 0, counted, count, tostring(oldest)}
+local head = {'$ok', key_id, 0, counted, count, tostring(oldest)}
 local owner = key_id or '$anonymous'
 if read == '$claims' then
   local f = redis.call('HMGET', KEYS[5], 'status', '$owner_prefix' .. owner, '$etag', '$span', '$total')
@@ -122,7 +121,7 @@ _NAMES = dict(
     claims=CLAIMS, article=ARTICLE, anonymous=ANONYMOUS, owner_prefix=OWNER_FIELD_PREFIX, done=DONE,
     etag=ETAG_FIELD, span=SPAN_FIELD, total=TOTAL_FIELD,
 )
-_HEAD = 7  # values before the read's
+_HEAD = 6  # values before the read's
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,11 +137,10 @@ class RateWindow:
 @dataclass(frozen=True, slots=True)
 class Passage:
     """What the gate found: ``outcome`` (``ok``, ``unauthorized``, ``throttled``, ``limited``),
-    whether a key is required, the caller's key id, the throttle's wait in seconds, the rate
+    the caller's key id (None when the API is open), the throttle's wait in seconds, the rate
     window when counted, and the planned read's raw values."""
 
     outcome: str
-    required: bool
     key_id: str | None
     wait: int
     rate: RateWindow | None
@@ -219,8 +217,8 @@ class RequestGate:
             open_rate_key, *(read.tags if read else ()),
         ]
         reply = self.script(keys=keys, args=args)
-        outcome, required, key_id, wait, counted, count, oldest = reply[:_HEAD]
+        outcome, key_id, wait, counted, count, oldest = reply[:_HEAD]
         rate = RateWindow(outcome != LIMITED.encode(), int(count), float(oldest)) if counted else None
         return Passage(
-            outcome.decode(), bool(required), key_id.decode() if key_id else None, int(wait), rate, reply[_HEAD:]
+            outcome.decode(), key_id.decode() if key_id else None, int(wait), rate, reply[_HEAD:]
         )
