@@ -8,6 +8,8 @@ is revoked too, until the operator runs ``claimwire keys open``: then the API is
 whoever can reach it, and says so at start-up and in ``/readyz``. The caller's key, or
 :data:`~service.store.ANONYMOUS` without one, owns the articles it submits; a caller
 without a key never sees an article submitted with one. The key is what rate limits count.
+The key check, the throttle, the rate limit's count and a hot read's article are one Redis
+round trip (:mod:`service.request_gate`).
 """
 
 from __future__ import annotations
@@ -20,9 +22,15 @@ from flask import Flask, g, request
 from service.blueprints.metrics import METRICS_ENDPOINT
 from service.blueprints.pages import OPEN_ENDPOINTS as PAGE_ENDPOINTS
 from service.blueprints.pages import VIEW_ENDPOINT
+from service.article_reads import keep, planned_read
+from service.auth_throttle import failures_key
 from service.context import services
+from service.keys import token_key
 from service.problems import AUTHENTICATION_THROTTLED, UNAUTHORIZED, ProblemError
-from service.store import ANONYMOUS
+from service.request_cost import BATCH_ENDPOINT
+from service.request_gate import OK, THROTTLED
+from service.request_gate import UNAUTHORIZED as NO_VALID_KEY
+from service.store import ANONYMOUS, KEY_PREFIX
 from service.view_links import signed_view_key
 
 OPEN_ENDPOINTS = frozenset(
@@ -34,6 +42,9 @@ _BEARER = re.compile(r"Bearer +([\x21-\x7e]{1,512})", re.IGNORECASE)
 
 
 OPEN, API_KEYS = "open", "api-keys"
+RATE_LIMIT_PREFIX = f"{KEY_PREFIX}ratelimit:"
+KEY_PART = "key:"  # a caller with a key is counted at RATE_LIMIT_PREFIX, this and its key id
+RATE_WINDOW = "rate_window"  # the caller's rate-limit window once counted (:mod:`service.ratelimit`)
 
 
 def access_mode() -> str:
@@ -55,7 +66,9 @@ class Caller:
 
     @property
     def rate_limit_key(self) -> str:
-        return f"key:{self.key_id}" if self.key_id else f"address:{self.address}"
+        """Where the rate limit counts the caller's requests."""
+        who = f"{KEY_PART}{self.key_id}" if self.key_id else f"address:{self.address}"
+        return RATE_LIMIT_PREFIX + who
 
 
 def caller() -> Caller:
@@ -79,24 +92,30 @@ def _identify_caller() -> None:
         return
     header = request.headers.get("Authorization")
     match = _BEARER.fullmatch(header.strip()) if header else None
-    required, key_id = ext.keys.check(match.group(1) if match else None)
-    if not required:
-        g.caller = Caller(None, address)
-        return
-    throttle = ext.auth_throttle
-    wait = throttle.retry_after(address) if throttle else None
-    if wait is not None:
+    read = planned_read()
+    passage = ext.gate.identify(
+        token_key(match.group(1)) if match else None,
+        failures_key(address),
+        RATE_LIMIT_PREFIX + KEY_PART,
+        Caller(None, address).rate_limit_key,
+        0 if request.endpoint == BATCH_ENDPOINT else 1,  # a batch is counted once its items are
+        read,
+    )
+    if passage.outcome == THROTTLED:
+        wait = max(1, passage.wait)
         raise ProblemError(
             429,
             AUTHENTICATION_THROTTLED,
             f"Too many requests from {address} had a missing or wrong API key; try again in {wait} s.",
             headers={"Retry-After": str(wait)},
         )
-    if key_id is None:
-        if throttle:
-            throttle.record_failure(address)
+    if passage.outcome == NO_VALID_KEY:
         raise _unauthorized("missing" if header is None else "invalid")
-    g.caller = Caller(key_id, address)
+    g.caller = Caller(passage.key_id, address)
+    if passage.rate is not None:
+        setattr(g, RATE_WINDOW, passage.rate)
+    if read is not None and passage.outcome == OK:
+        keep(read, passage.read)
 
 
 def is_open_endpoint() -> bool:

@@ -18,7 +18,6 @@ from werkzeug.exceptions import HTTPException
 
 from service.access import init_access
 from service import metrics
-from service.auth_throttle import AuthThrottle
 from service.batches import init_batch_intake
 from service.blueprints import articles, batches, extract, health, webhooks
 from service.blueprints import metrics as metrics_page
@@ -33,9 +32,10 @@ from service.problems import (
     problem_body,
     problem_response,
 )
-from service.keys import ApiKeys
+from service.keys import KEYS_HASH, REQUIRED_FLAG, ApiKeys
 from service.queueing import ExtractionJobs
 from service.ratelimit import init_rate_limits
+from service.request_gate import Limit, RequestGate
 from service.request_limits import init_request_limits
 from service.request_log import init_request_log
 from service.store import ArticleStore, connect
@@ -59,7 +59,9 @@ def create_app(config: Config | None = None, redis: Redis | None = None) -> Flas
         store=ArticleStore(redis, config.result_ttl),
         jobs=ExtractionJobs(redis, config),
         keys=ApiKeys(redis),
-        auth_throttle=AuthThrottle(config.auth_failure_limit, config.redis_url) if config.auth_failure_limit else None,
+        gate=RequestGate(
+            redis, (KEYS_HASH, REQUIRED_FLAG), Limit.parse(config.auth_failure_limit), Limit.parse(config.rate_limit)
+        ),
     )
     init_request_log(app)
     init_request_limits(app, config)

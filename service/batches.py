@@ -38,13 +38,12 @@ from redis import Redis
 
 from service.config import Config
 from service.problems import MALFORMED_BODY, VALIDATION, ProblemError
-from service.request_cost import charge
+from service.request_cost import BATCH_ENDPOINT, charge
 from service.request_limits import read_body
 from service.store import KEY_PREFIX, article_key, now_rfc3339, result_key
 from service.submission import load_json
 
 MAX_BATCH_ITEMS = 2_000
-BATCH_ENDPOINT = "batches.create"
 NDJSON = "application/x-ndjson"
 BATCH_MEDIA_TYPES = ("application/json", NDJSON)
 WRITE_CHUNK = 500

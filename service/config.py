@@ -97,7 +97,7 @@ def _memory_size(name: str, value: str) -> str:
 
 
 def _rate_limit(_name: str, value: str) -> str | None:
-    """A flask-limiter limit string such as ``600/minute``; empty or ``off`` means no limit."""
+    """A limit in the notation of ``limits``, such as ``600/minute``; empty or ``off`` means no limit."""
     value = value.strip()
     return None if value.lower() in NO_LIMIT else value
 

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from flask import current_app
 from redis import Redis
 
-from service.auth_throttle import AuthThrottle
 from service.config import Config
 from service.keys import ApiKeys
 from service.queueing import ExtractionJobs
+from service.request_gate import RequestGate
 from service.store import ArticleStore
 
 EXTENSION_NAME = "claimwire"
@@ -19,14 +19,14 @@ EXTENSION_NAME = "claimwire"
 @dataclass(frozen=True, slots=True)
 class Services:
     """Configuration, the Redis client, the article store, the extraction jobs, the API keys
-    and the throttle of failed authentications (None when off)."""
+    and the request gate (key check, failed-authentication throttle, rate limit)."""
 
     config: Config
     redis: Redis
     store: ArticleStore
     jobs: ExtractionJobs
     keys: ApiKeys
-    auth_throttle: AuthThrottle | None = None
+    gate: RequestGate
 
 
 def services() -> Services:

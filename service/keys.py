@@ -47,6 +47,12 @@ def _digest_key(token_digest: str) -> str:
     return f"{KEY_PREFIX}apikey:{token_digest}"
 
 
+def token_key(token: str) -> str:
+    """The Redis key naming the key id of ``token``, when it is a live key's: checked on every
+    request (by :mod:`service.request_gate`, with :data:`KEYS_HASH` and :data:`REQUIRED_FLAG`)."""
+    return _digest_key(digest(token))
+
+
 @dataclass(frozen=True, slots=True)
 class ApiKey:
     """What is known about a key once created: never the token itself."""
@@ -99,17 +105,6 @@ class ApiKeys:
     def required(self) -> bool:
         """Whether the API requires a key: one exists, or one did and the API was not opened since."""
         return bool(self.redis.exists(KEYS_HASH, REQUIRED_FLAG))
-
-    def check(self, token: str | None) -> tuple[bool, str | None]:
-        """Whether the API requires a key (as :meth:`required`), and the id of the token's key
-        (None: no token, unknown or revoked), in one round trip: every request asks both."""
-        with self.redis.pipeline(transaction=False) as pipe:
-            pipe.exists(KEYS_HASH, REQUIRED_FLAG)
-            if token is not None:
-                pipe.get(_digest_key(digest(token)))
-            replies = pipe.execute()
-        key_id = replies[1] if token is not None else None
-        return bool(replies[0]), key_id.decode() if key_id is not None else None
 
     def open_access(self) -> bool:
         """Let callers without a key use the API; False (nothing changed) while a key exists."""

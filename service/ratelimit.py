@@ -1,21 +1,26 @@
 """Rate limits per API key (per client address when the API is open), counted in Redis.
 
-flask-limiter does the counting: one budget per caller shared by every endpoint (an
-application limit), in a moving window kept in Redis, so all API processes count
-together. The counting runs on every request, and a Redis round trip costs about as much
-CPU as the rest of a cached read, so the strategy is the one with the fewest: a moving
-window takes one round trip to count the request and one to read the headers' figures
-(each a Lua script), where a fixed window takes one and two (GET and TTL); it is also
-exact at a window's edge, at the cost of a list of up to the limit's amount of
-timestamps per caller. The probes and the documentation are not limited. The headers
-are written here rather than by flask-limiter, which would also overwrite the ``Retry-After`` of
-other responses (a 409 or a 503 says when to come back for its own reason): every
-limited response carries ``X-RateLimit-Limit``, ``-Remaining`` and ``-Reset`` (Unix
-time), and a request over the limit gets a 429 problem with ``Retry-After`` seconds.
+One budget per caller shared by every endpoint, ``CLAIMWIRE_RATE_LIMIT`` (say
+``600/minute``), counted in a moving window kept in Redis so that all API processes
+count together: a request is let through when fewer than the limit's amount of requests
+(a batch counts its items) were let through in the window's length before it, so no
+caller ever gets more than the amount in any window of that length. Redis keeps the
+times of the caller's latest requests, up to the amount, as a list. This is the moving
+window of flask-limiter (which the service used before), counted by the request gate's
+script (:mod:`service.request_gate`) in the same round trip as the key check; a batch,
+whose cost is known once its body is read, is counted after that in one more.
 
-When Redis cannot count (it is down, or full and refusing writes), a request is let
-through uncounted rather than refused: a read is still served, and a write meets the
-storage's own answer (503 with ``Retry-After``, nothing stored).
+Every limited response carries ``X-RateLimit-Limit``, ``-Remaining`` (what is left of
+the amount in the window) and ``-Reset`` (Unix time when the oldest request in the
+window leaves it); a request over the limit gets a 429 problem with ``Retry-After``
+seconds (until that oldest request leaves the window). The probes, the documentation
+and requests for no route are not limited. Headers are written here, never over the
+``Retry-After`` of other responses (a 409 or a 503 says when to come back for its own
+reason).
+
+When Redis cannot count (full and refusing writes), a request is let through uncounted
+rather than refused: a read is still served, and a write meets the storage's own answer
+(503 with ``Retry-After``, nothing stored).
 """
 
 from __future__ import annotations
@@ -23,18 +28,16 @@ from __future__ import annotations
 import math
 import time
 
-from flask import Flask, Response
-from flask_limiter import Limiter
-from flask_limiter.errors import RateLimitExceeded
+from flask import Flask, Response, g, request
 
-from service.access import caller, is_open_endpoint
+from service.access import RATE_LIMIT_PREFIX, RATE_WINDOW, caller, is_open_endpoint
 from service.config import Config
+from service.context import services
 from service.problems import RATE_LIMITED, ProblemError
 from service.request_cost import request_cost
-from service.store import DEFAULT_REDIS_URL, KEY_PREFIX
+from service.request_gate import RateWindow
 
-STRATEGY = "moving-window"
-STORAGE_PREFIX = f"{KEY_PREFIX}ratelimit"
+STORAGE_PREFIX = RATE_LIMIT_PREFIX
 LIMIT_HEADER, REMAINING_HEADER, RESET_HEADER = "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"
 
 
@@ -42,30 +45,33 @@ def init_rate_limits(app: Flask, config: Config) -> None:
     """Apply ``config.rate_limit`` to every caller; no-op when it is off."""
     if config.rate_limit is None:
         return
-    limiter = Limiter(
-        key_func=lambda: caller().rate_limit_key,
-        application_limits=[config.rate_limit],
-        application_limits_cost=request_cost,  # a batch counts its items
-        storage_uri=config.redis_url or DEFAULT_REDIS_URL,
-        storage_options={"key_prefix": STORAGE_PREFIX},
-        strategy=STRATEGY,
-        swallow_errors=True,
-    )
-    limiter.request_filter(is_open_endpoint)
-    limiter.init_app(app)
+
+    @app.before_request
+    def within_rate_limit() -> None:
+        window: RateWindow | None = g.get(RATE_WINDOW)
+        if window is None:  # not counted at the gate: a batch, a signed view link
+            if request.endpoint is None or is_open_endpoint():
+                return
+            window = services().gate.count(caller().rate_limit_key, request_cost())
+            if window is None:
+                return
+            setattr(g, RATE_WINDOW, window)
+        if not window.allowed:
+            wait = max(1, math.ceil(_window_end(window) - time.time()))
+            detail = f"The limit is {config.rate_limit}; try again in {wait} s."
+            raise ProblemError(429, RATE_LIMITED, detail, headers={"Retry-After": str(wait)})
 
     @app.after_request
     def rate_limit_headers(response: Response) -> Response:
-        current = limiter.current_limit
-        if current is not None:
-            response.headers[LIMIT_HEADER] = str(current.limit.amount)
-            response.headers[REMAINING_HEADER] = str(current.remaining)
-            response.headers[RESET_HEADER] = str(current.reset_at)
+        window: RateWindow | None = g.get(RATE_WINDOW)
+        if window is not None:
+            limit = services().gate.rate
+            response.headers[LIMIT_HEADER] = str(limit.amount)
+            response.headers[REMAINING_HEADER] = str(max(0, limit.amount - window.count))
+            response.headers[RESET_HEADER] = str(int(_window_end(window) + 1))
         return response
 
-    @app.errorhandler(RateLimitExceeded)
-    def too_many(error: RateLimitExceeded) -> Response:
-        current = limiter.current_limit
-        wait = max(1, math.ceil(current.window[0] - time.time())) if current else 1
-        detail = f"The limit is {error.description}; try again in {wait} s."
-        return ProblemError(429, RATE_LIMITED, detail, headers={"Retry-After": str(wait)}).response()
+
+def _window_end(window: RateWindow) -> float:
+    """When the oldest request in the caller's window leaves it."""
+    return window.oldest + services().gate.rate.seconds

@@ -354,11 +354,7 @@ class ArticleStore:
 
     def get_with_result(self, article_id: str, owner: str = ANONYMOUS) -> tuple[Article | None, StoredResult | None]:
         """The article (as :meth:`get`) and, when it is done, its stored result, in one round trip."""
-        raw, body = self._article_and_body(article_id)
-        if not _visible(raw, owner):
-            return None, None
-        article = _as_seen_by(raw, owner)
-        return article, _result_of(raw, body) if article.status == DONE else None
+        return seen_by(*self._article_and_body(article_id), owner)
 
     def _article_and_body(self, article_id: str) -> tuple[dict[bytes, bytes], bytes | None]:
         """The article's hash and its stored document, in one round trip."""
@@ -367,24 +363,6 @@ class ArticleStore:
             pipe.get(result_key(article_id))
             raw, body = pipe.execute()
         return raw, body
-
-    def done_result(self, article_id: str, owner: str, with_body: bool) -> StoredResult | None:
-        """The stored result of a done article ``owner`` submitted, with an ETag, in one round trip; else None.
-
-        Reads only the article's status, ``owner``'s field and the result fields (and,
-        ``with_body``, the document): the fast path of the claims reads. None sends the caller
-        to the general path (which also knows the articles stored before owners were recorded).
-        """
-        akey = article_key(article_id)
-        with self.redis.pipeline() as pipe:
-            pipe.hmget(akey, "status", owner_field(owner), *RESULT_FIELDS)
-            if with_body:
-                pipe.get(result_key(article_id))
-            replies = pipe.execute()
-        (status, mine, etag, span, total), body = replies[0], (replies[1] if with_body else b"")
-        if status != DONE.encode() or mine is None or etag is None or body is None:
-            return None
-        return StoredResult.from_redis(body, etag, span, total)
 
     def wait_until_settled(self, article_id: str, timeout: float, owner: str = ANONYMOUS) -> Article | None:
         """The article (as ``owner`` sees it) once ``done`` or ``failed``, or as it is after ``timeout`` seconds.
@@ -644,6 +622,15 @@ def _new_article(article_id: str, fields_: dict[str, Any], job_id: str) -> Artic
         source=fields_.get("source"),
         page_url=fields_.get("page_url"),
     )
+
+
+def seen_by(raw: dict[bytes, bytes], body: bytes | None, owner: str) -> tuple[Article | None, StoredResult | None]:
+    """An article's hash and stored document as ``owner`` sees them: (None, None) unless it submitted
+    the article; the result only when the article is done."""
+    if not _visible(raw, owner):
+        return None, None
+    article = _as_seen_by(raw, owner)
+    return article, _result_of(raw, body) if article.status == DONE else None
 
 
 def _result_of(raw: dict[bytes, bytes], body: bytes | None) -> StoredResult | None:

@@ -2,7 +2,8 @@
 
 Reads of a done article carry a strong ETag and answer ``If-None-Match`` with 304. The
 unfiltered claims of an article whose claims fit one page are the stored claims document,
-served as stored after one Redis round trip (and a 304 without reading the document).
+served as stored, read in the round trip of the request's checks (:mod:`service.article_reads`),
+and a 304 without reading the document.
 """
 
 from __future__ import annotations
@@ -18,19 +19,19 @@ from flask import Blueprint, Response, request, url_for
 from marshmallow import ValidationError
 
 from service.access import caller
+from service.article_reads import ARTICLE_ID, article_and_body, stored_claims
 from service.claims_document import dumps, entity_tag, render_page, with_claims
 from service.blueprints.pages import article_page, claims_jsonld
 from service.context import services
 from service.negotiation import HTML, JSON, JSONLD, preferred
 from service.problems import ARTICLE_NOT_DONE, ProblemError
 from service.representations import ARTICLES_PATH, article_path, article_view
-from service.schemas import DEFAULT_PAGE_SIZE, ClaimsQuerySchema
-from service.store import DONE, PENDING, Article, StoredResult, Submission
+from service.schemas import ClaimsQuerySchema
+from service.store import DONE, PENDING, Article, StoredResult, Submission, seen_by
 from service.submission import submit_article
 
 bp = Blueprint("articles", __name__, url_prefix=ARTICLES_PATH)
 
-ARTICLE_ID = re.compile(r"[0-9a-f]{32}")
 POLL_AFTER_SECONDS = "1"
 JSON_MEDIA_TYPE = "application/json"
 
@@ -100,21 +101,14 @@ def claims(article_id: str) -> Response:
 
 
 def _stored_claims(article_id: str) -> Response | None:
-    """The stored claims document of a done article when it is one page; None otherwise.
-
-    With ``If-None-Match``, its ETag is read first, and a match answers 304 without the document.
-    """
-    store, owner = services().store, caller().owner
-    if request.if_none_match:
-        tagged = store.done_result(article_id, owner, with_body=False)
-        if tagged is None or tagged.etag is None or (tagged.total or 0) > DEFAULT_PAGE_SIZE:
-            return None
-        if request.if_none_match.contains_weak(tagged.etag):
-            return _not_modified(tagged.etag)
-    result = store.done_result(article_id, owner, with_body=True)
-    if result is None or result.etag is None or (result.total or 0) > DEFAULT_PAGE_SIZE:
+    """The stored claims document as read by the request gate, or a 304 when If-None-Match holds
+    its ETag (the document was then not read); None when it cannot be served as stored."""
+    stored = stored_claims(article_id)
+    if stored is None:
         return None
-    return _json(result.body, result.etag)
+    if stored.result is None:
+        return _not_modified(stored.etag)
+    return _json(stored.result.body, stored.etag)
 
 
 def article_body(article: Article, result: StoredResult | None) -> bytes:
@@ -165,7 +159,9 @@ def article_and_result(article_id: str) -> tuple[Article, StoredResult | None]:
     unknown, expired or only others'."""
     article, result = None, None
     if ARTICLE_ID.fullmatch(article_id):
-        article, result = services().store.get_with_result(article_id, caller().owner)
+        read = article_and_body(article_id)
+        store, owner = services().store, caller().owner
+        article, result = seen_by(*read, owner) if read is not None else store.get_with_result(article_id, owner)
     if article is None or (article.status == DONE and result is None):
         raise _not_found(article_id)
     return article, result

@@ -1,0 +1,85 @@
+"""The hot reads' article, read by the request gate in the round trip of the request's checks.
+
+``GET /v1/articles/{id}``, and a filtered or paginated ``GET /v1/articles/{id}/claims``,
+need the article's hash and its claims document. The unfiltered
+JSON ``GET /v1/articles/{id}/claims`` needs the document's ETag and, unless
+``If-None-Match`` holds that ETag, the document: served as stored when the article is
+done, its caller's, and its claims fit one page. :func:`planned_read` says what to read
+for the current request (:mod:`service.access` hands it to the gate); the views take
+what was read from here, and read themselves when nothing was (another request shape).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from flask import g, request
+
+from service.negotiation import JSON, JSONLD, preferred
+from service.request_gate import ARTICLE, CLAIMS, Read
+from service.schemas import DEFAULT_PAGE_SIZE
+from service.store import StoredResult, article_key, result_key
+
+ARTICLE_ID = re.compile(r"[0-9a-f]{32}")
+ARTICLE_ENDPOINT, CLAIMS_ENDPOINT = "articles.show", "articles.claims"
+READ_ATTRIBUTE = "article_read"
+
+
+@dataclass(frozen=True, slots=True)
+class StoredClaims:
+    """The stored claims document of a done article: its ETag, and the document unless the
+    request's If-None-Match held the ETag (then it was not read)."""
+
+    etag: str
+    result: StoredResult | None
+
+
+def planned_read() -> Read | None:
+    """What the current request reads of its article, when it is one of the hot reads."""
+    article_id = (request.view_args or {}).get("article_id", "")
+    if not ARTICLE_ID.fullmatch(article_id):
+        return None
+    if request.endpoint == CLAIMS_ENDPOINT and not request.args and preferred(JSON, JSONLD) == JSON:
+        tags = request.if_none_match
+        return Read(
+            CLAIMS, article_key(article_id), result_key(article_id), DEFAULT_PAGE_SIZE,
+            tuple(tags.as_set(include_weak=True)), tags.star_tag,
+        )
+    if request.endpoint in (ARTICLE_ENDPOINT, CLAIMS_ENDPOINT):  # a filtered or paginated page is cut from it
+        return Read(ARTICLE, article_key(article_id), result_key(article_id))
+    return None
+
+
+def keep(read: Read, values: list[bytes | int | None]) -> None:
+    """Hold what the gate read for the view."""
+    setattr(g, READ_ATTRIBUTE, (read, values))
+
+
+def stored_claims(article_id: str) -> StoredClaims | None:
+    """The prefetched claims document of ``article_id`` when it can be served as stored; else None
+    (not read, or not done, not the caller's, stored without an ETag, or over a page)."""
+    values = _values(CLAIMS, article_id)
+    if not values:  # not read, or not to be served as stored
+        return None
+    etag, span, total, matched, body = values
+    if not matched and body is None:  # expired between the article and its document
+        return None
+    result = StoredResult.from_redis(body, etag, span, total) if not matched else None  # type: ignore[arg-type]
+    return StoredClaims(etag.decode(), result)  # type: ignore[union-attr]
+
+
+def article_and_body(article_id: str) -> tuple[dict[bytes, bytes], bytes | None] | None:
+    """The prefetched hash and claims document of ``article_id``; None when they were not read."""
+    values = _values(ARTICLE, article_id)
+    if values is None:
+        return None
+    body, fields = values[0], values[1:]
+    return dict(zip(fields[::2], fields[1::2])), body  # type: ignore[arg-type]
+
+
+def _values(kind: str, article_id: str) -> list[bytes | int | None] | None:
+    kept = g.get(READ_ATTRIBUTE)
+    if kept is None or kept[0].kind != kind or kept[0].article_key != article_key(article_id):
+        return None
+    return kept[1]

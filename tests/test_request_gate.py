@@ -1,0 +1,112 @@
+"""The request gate: a keyed read is one Redis round trip, and the checks it merges keep their answers."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+import uuid
+from collections.abc import Callable, Iterator
+
+import pytest
+from redis import Redis
+
+from service.app import create_app
+from service.config import Config
+from service.keys import ApiKeys
+from service.ratelimit import STORAGE_PREFIX
+from service.store import result_key
+from support.fixtures_api import SHORT_TEXT
+from support.openapi_check import CheckedClient
+
+
+@dataclasses.dataclass
+class Seen:
+    """The commands Redis ran: those clients sent, and those the gate's script ran."""
+
+    sent: list[str]
+    scripted: list[str]
+
+
+def commands_during(redis: Redis, action: Callable[[], object]) -> Seen:
+    """What Redis ran while ``action`` ran, from its MONITOR stream (closed by a sentinel ECHO)."""
+    sentinel = uuid.uuid4().hex
+    seen = Seen([], [])
+    with redis.monitor() as monitor:
+        action()
+        redis.echo(sentinel)
+        for entry in monitor.listen():
+            if sentinel in entry["command"]:
+                break
+            if entry["command"].startswith("AUTH"):  # the sentinel's connection being opened
+                continue
+            (seen.scripted if entry.get("client_type") == "lua" else seen.sent).append(entry["command"])
+    return seen
+
+
+@pytest.fixture
+def keyed(config: Config, redis_conn: Redis, work_off) -> Iterator[tuple[CheckedClient, dict[str, str], str]]:
+    """A client of the API with a rate limit, its API key's header, and a done article of that key."""
+    _, token = ApiKeys(redis_conn).create("cms")
+    app = create_app(dataclasses.replace(config, rate_limit="1000/minute"))
+    app.test_client_class = CheckedClient
+    client = app.test_client()
+    auth = {"Authorization": f"Bearer {token}"}
+    article_id = client.post("/v1/articles", json={"text": SHORT_TEXT}, headers=auth).get_json()["id"]
+    work_off()
+    assert client.get(f"/v1/articles/{article_id}", headers=auth).get_json()["status"] == "done"
+    yield client, auth, article_id
+
+
+@pytest.mark.parametrize("suffix", ["", "/claims", "/claims?limit=1", "/claims?min_checkworthiness=0.5"])
+def test_a_keyed_read_of_a_done_article_is_one_script_call(keyed, redis_conn, suffix):
+    client, auth, article_id = keyed
+    responses = []
+    seen = commands_during(redis_conn, lambda: responses.append(client.get(f"/v1/articles/{article_id}{suffix}", headers=auth)))
+    assert responses[0].status_code == 200 and responses[0].headers["X-RateLimit-Remaining"]
+    assert [command.split()[0] for command in seen.sent] == ["EVALSHA"]
+    assert any(result_key(article_id) in command for command in seen.scripted)
+
+
+def test_if_none_match_is_answered_304_without_reading_the_claims_document(keyed, redis_conn):
+    client, auth, article_id = keyed
+    etag = client.get(f"/v1/articles/{article_id}/claims", headers=auth).headers["ETag"]
+    responses = []
+    seen = commands_during(
+        redis_conn,
+        lambda: responses.append(client.get(f"/v1/articles/{article_id}/claims", headers={**auth, "If-None-Match": etag})),
+    )
+    assert responses[0].status_code == 304 and responses[0].headers["ETag"] == etag
+    assert [command.split()[0] for command in seen.sent] == ["EVALSHA"]
+    assert not any(result_key(article_id) in command for command in seen.scripted)
+
+
+def test_a_read_is_served_uncounted_while_redis_refuses_writes(keyed, redis_conn):
+    client, auth, article_id = keyed
+    counted = [key for key in redis_conn.scan_iter(match=f"{STORAGE_PREFIX}*")]
+    assert len(counted) == 1
+    before = redis_conn.llen(counted[0])
+    maxmemory = redis_conn.config_get("maxmemory")["maxmemory"]
+    redis_conn.config_set("maxmemory", 1)
+    try:
+        response = client.get(f"/v1/articles/{article_id}/claims", headers=auth)
+    finally:
+        redis_conn.config_set("maxmemory", maxmemory)
+    assert response.status_code == 200
+    assert redis_conn.llen(counted[0]) == before
+
+
+def test_the_window_resets_when_its_oldest_request_leaves_it(config: Config, redis_conn):
+    app = create_app(dataclasses.replace(config, rate_limit="2/minute"))
+    app.test_client_class = CheckedClient
+    client = app.test_client()
+    started = time.time()
+    first = client.get("/v1/articles/" + "0" * 32)
+    time.sleep(1.1)
+    second = client.get("/v1/articles/" + "0" * 32)
+    refused = client.get("/v1/articles/" + "0" * 32)
+    assert [first.status_code, second.status_code, refused.status_code] == [404, 404, 429]
+    reset = int(first.headers["X-RateLimit-Reset"])
+    assert started + 60 <= reset <= time.time() + 61
+    assert second.headers["X-RateLimit-Reset"] == first.headers["X-RateLimit-Reset"]  # the oldest is the first
+    assert refused.headers["X-RateLimit-Remaining"] == "0"
+    assert 57 <= int(refused.headers["Retry-After"]) <= 60
