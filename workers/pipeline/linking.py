@@ -127,8 +127,7 @@ def role_candidates(doc: Doc, quotes: QuoteIndex) -> list[Candidate]:
             source_head = doc[sources[source][0]:sources[source][1]].root
         cue_tokens = doc[cue_start:cue_end]
         sentence = (doc[cue_sent[0]].idx, doc[cue_sent[1] - 1].idx + len(doc[cue_sent[1] - 1]))
-        claim = Candidate([part], _chars(doc, cues[cue]), cue_tokens.root.lemma_.lower(), source_span, source_head,
-                          sentence, "roles")
+        claim = Candidate([part], _chars(doc, cues[cue]), cue_tokens.root.lemma_.lower(), source_span, source_head, sentence)
         claims[cue] = claim
         last, last_sentence = claim, final
     for claim in claims.values():
