@@ -15,8 +15,10 @@ it scored better on the validation documents (the policy was chosen there, e2e F
 - a rule's indirect claim whose cue the tagger does not mark as a cue is dropped (the rules'
   verb cues take many objects that are no claim: "she wrote a book");
 - a rule's indirect claim grows to the tagger's content when a tagged claim with the same cue
-  covers it (the parse often cuts a clause short); the rules' boundaries are kept otherwise;
-- a rule's claim without a speaker takes the tagged source nearest its cue in its sentence;
+  covers it and adds no time phrase (the parse often cuts a clause short); the rules'
+  boundaries are kept otherwise;
+- a rule's claim without a speaker takes the tagged source nearest its cue in its sentence
+  (unless its cue verb is one whose subject holds no view: "Trump appears to ...");
 - the tagger adds the claims no rule found (noun cues, unusual verbs, headlines) when it
   finds a speaker for them: the speaker of a rule candidate with the same cue, else the
   syntactic subject of its cue verb, else the tagger's nearest source.
@@ -32,13 +34,14 @@ from spacy.tokens import Span as SpacySpan
 from workers.pipeline.candidates import Candidate, CharSpan
 from workers.pipeline.contents import QUOTE_MARKS, QuoteIndex, quote_kind, shape
 from workers.pipeline.roles import ROLES
-from workers.pipeline.rules import source_of
+from workers.pipeline.rules import NO_CLAIMANT_VERBS, source_of
 
 TokenSpan = tuple[int, int]
 # How many sentences back a continued quote may find the claim it carries on.
 _CONTINUATION_SENTENCES = 2
 # No word of any language's news text is longer: a longer "word" is a scraped blob.
 _LONGEST_WORD = 40
+_TIME_ENTITIES = ("DATE", "TIME")
 
 
 class _Sentences:
@@ -220,8 +223,9 @@ def _touching(extents: list[CharSpan], start: int, end: int) -> list[int]:
     return found
 
 
-def _widen(rule: Candidate, claim: Candidate, quotes: QuoteIndex) -> None:
-    """Take the tagged content for a rule's indirect claim when it covers the rule's, under the same cue."""
+def _widen(doc: Doc, rule: Candidate, claim: Candidate, quotes: QuoteIndex) -> None:
+    """Take the tagged content for a rule's indirect claim when it covers the rule's, under the
+    same cue, and adds no time phrase (the rules leave "on Tuesday" out of a claim on purpose)."""
     if rule.cue is None or claim.cue is None or not _overlaps(rule.cue, claim.cue):
         return
     if not (claim.start <= rule.start and rule.end <= claim.end):
@@ -229,6 +233,10 @@ def _widen(rule: Candidate, claim: Candidate, quotes: QuoteIndex) -> None:
     if quote_kind(quotes.text, rule.parts, quotes) != "indirect":
         return
     if any(_overlaps(rule.cue, p) or (rule.source is not None and _overlaps(rule.source, p)) for p in claim.parts):
+        return
+    span = doc.char_span(claim.start, claim.end, alignment_mode="expand")
+    added = [t for t in span if not rule.start <= t.idx < rule.end] if span is not None else []
+    if any(t.ent_type_ in _TIME_ENTITIES for t in added):
         return
     rule.parts = list(claim.parts)
 
@@ -249,13 +257,13 @@ def combine(doc: Doc, quotes: QuoteIndex, learned: list[Candidate], ruled: list[
     for claim in learned:
         touched = _touching(extents, claim.start, claim.end)
         if len(touched) == 1:
-            _widen(ruled[touched[0]], claim, quotes)
+            _widen(doc, ruled[touched[0]], claim, quotes)
         elif not touched:
             _speaker(doc, quotes, claim, ruled)
             if claim.source is not None:
                 extra.append(claim)
     for rule in ruled:
-        if rule.source is None and rule.cue is not None:
+        if rule.source is None and rule.cue is not None and rule.cue_lemma not in NO_CLAIMANT_VERBS:
             source = tagged.nearest_source(rule)
             if source is not None:
                 rule.source, rule.source_head = (source.start_char, source.end_char), source.root

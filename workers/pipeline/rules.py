@@ -31,6 +31,8 @@ _SOURCE_POS = ("PROPN", "PRON", "NOUN", "NUM", "X")
 _RAISING_VERBS = frozenset({"appear", "seem"})
 # Verbs whose subject "it" is a placeholder ("it emerged that").
 _IMPERSONAL_VERBS = frozenset({"emerge", "turn", "happen", "transpire"})
+# Cue verbs whose claim may rightly name nobody: no speaker is to be found for them elsewhere.
+NO_CLAIMANT_VERBS = _RAISING_VERBS | _IMPERSONAL_VERBS
 # What may stand between a parenthetical cue and its comma ("he said *on Saturday*,").
 _VERB_MODIFIERS = frozenset({"prep", "advmod", "npadvmod"})
 # How far (characters) a cue may sit after a quote to take its speaker from between them.
