@@ -5,8 +5,9 @@ from __future__ import annotations
 import spacy
 from spacy.tokens import Doc, Span
 
+from workers.pipeline.candidates import Candidate
 from workers.pipeline.contents import QuoteIndex
-from workers.pipeline.linking import role_candidates
+from workers.pipeline.linking import combine, role_candidates
 from workers.pipeline.quotes import find_quotes
 from workers.pipeline.roles import ROLES
 from workers.training.role_examples import biluo, role_spans
@@ -83,6 +84,54 @@ def test_a_content_without_a_cue_in_its_sentence_and_no_quote_is_dropped() -> No
 def test_no_tagger_output_gives_no_candidates() -> None:
     text = "He said it works."
     assert role_candidates(_NLP(text), QuoteIndex(text, find_quotes(text))) == []
+
+
+def rule_claim(text: str, content: str, cue: str, source: str | None = None) -> Candidate:
+    """A rule candidate over substrings of ``text`` (one sentence: the whole text)."""
+    def at(words: str) -> tuple[int, int]:
+        return text.index(words), text.index(words) + len(words)
+    return Candidate([at(content)], at(cue), cue, at(source) if source else None, None, (0, len(text)))
+
+
+def joined(text: str, roles: list[tuple[str, str]], ruled: list[Candidate]) -> list[tuple]:
+    doc = tagged(text, roles)
+    quotes = QuoteIndex(text, find_quotes(text))
+    claims = combine(doc, quotes, role_candidates(doc, quotes), ruled)
+    return [(texts(doc, c.parts), c.source and text[slice(*c.source)]) for c in claims]
+
+
+def test_a_rules_indirect_claim_needs_the_tagger_to_see_its_cue_and_a_quote_does_not() -> None:
+    text = 'She wrote a book. He said "we won".'
+    ruled = [rule_claim(text, "a book", "wrote", "She"), rule_claim(text, '"we won"', "said", "He")]
+    assert joined(text, [("said", "CUE")], ruled) == [(['"we won"'], "He")]
+
+
+def test_a_rules_indirect_claim_grows_to_the_tagged_content_of_its_cue() -> None:
+    text = "The mayor said the bridge is safe and the river is calm."
+    ruled = [rule_claim(text, "the bridge is safe", "said", "The mayor")]
+    roles = [("The mayor", "SOURCE"), ("said", "CUE"), ("the bridge is safe and the river is calm", "CONTENT")]
+    assert joined(text, roles, ruled) == [(["the bridge is safe and the river is calm"], "The mayor")]
+
+
+def test_a_rules_claim_without_a_speaker_takes_the_nearest_tagged_source() -> None:
+    text = "Officials in the city, the report said, expect the bridge to hold."
+    ruled = [rule_claim(text, "expect the bridge to hold", "said")]
+    roles = [("Officials in the city", "SOURCE"), ("the report", "SOURCE"), ("said", "CUE")]
+    assert joined(text, roles, ruled) == [(["expect the bridge to hold"], "the report")]
+
+
+def test_a_tagged_claim_no_rule_found_is_added_only_with_a_speaker() -> None:
+    text = "His support for the plan is firm. The plan drew criticism of its cost."
+    roles = [("His", "SOURCE"), ("support for", "CUE"), ("the plan", "CONTENT"),
+             ("drew criticism of", "CUE"), ("its cost", "CONTENT")]
+    assert joined(text, roles, []) == [(["the plan"], "His")]
+
+
+def test_without_tagger_output_the_rules_claims_are_kept_as_they_are() -> None:
+    text = "She wrote a book."
+    doc = _NLP(text)
+    ruled = [rule_claim(text, "a book", "wrote", "She")]
+    assert combine(doc, QuoteIndex(text, find_quotes(text)), [], ruled) == ruled
 
 
 def test_the_shipped_tagger_marks_roles_and_leaves_the_named_entities_as_they_were() -> None:

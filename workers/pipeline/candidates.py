@@ -26,7 +26,6 @@ class Candidate:
     source: CharSpan | None
     source_head: Token | None
     sentence: CharSpan
-    rule: str
 
     @property
     def start(self) -> int:

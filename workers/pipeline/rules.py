@@ -31,6 +31,8 @@ _SOURCE_POS = ("PROPN", "PRON", "NOUN", "NUM", "X")
 _RAISING_VERBS = frozenset({"appear", "seem"})
 # Verbs whose subject "it" is a placeholder ("it emerged that").
 _IMPERSONAL_VERBS = frozenset({"emerge", "turn", "happen", "transpire"})
+# Cue verbs whose claim may rightly name nobody: no speaker is to be found for them elsewhere.
+NO_CLAIMANT_VERBS = _RAISING_VERBS | _IMPERSONAL_VERBS
 # What may stand between a parenthetical cue and its comma ("he said *on Saturday*,").
 _VERB_MODIFIERS = frozenset({"prep", "advmod", "npadvmod"})
 # How far (characters) a cue may sit after a quote to take its speaker from between them.
@@ -190,7 +192,7 @@ def verb_rules(doc: Doc, quotes: QuoteIndex, lexicon: CueLexicon) -> Iterator[Ca
         cue = _cue_span(verb)
         if frame.startswith("prep"):
             cue = (cue[0], comp.idx + len(comp))
-        yield Candidate([content], cue, lemma, source, head, _sentence(verb), frame)
+        yield Candidate([content], cue, lemma, source, head, _sentence(verb))
 
 
 def parentheticals(doc: Doc, quotes: QuoteIndex, lexicon: CueLexicon) -> Iterator[Candidate]:
@@ -222,7 +224,7 @@ def parentheticals(doc: Doc, quotes: QuoteIndex, lexicon: CueLexicon) -> Iterato
         parts = [shape(text, (sent.start_char, opening.idx), quotes), shape(text, (closing.idx + 1, sent.end_char), quotes)]
         if None in parts:
             continue
-        yield Candidate(parts, _cue_span(verb), lemma, source, head, _sentence(verb), "parenthetical")
+        yield Candidate(parts, _cue_span(verb), lemma, source, head, _sentence(verb))
 
 
 def _comma_after_modifiers(verb: Token, i: int) -> Token | None:
@@ -258,7 +260,7 @@ def according_to(doc: Doc, quotes: QuoteIndex) -> Iterator[Candidate]:
         if content is None:
             continue
         yield Candidate([content], (tok.idx, to.idx + len(to)), "according to",
-                        mention_span(obj), obj, (sent.start_char, sent.end_char), "according-to")
+                        mention_span(obj), obj, (sent.start_char, sent.end_char))
 
 
 def _speaker_before_colon(sent: SpacySpan, colon: Token) -> Token | None:
@@ -284,8 +286,7 @@ def colons(doc: Doc, quotes: QuoteIndex) -> Iterator[Candidate]:
             continue
         src = (sent.start_char, colon.idx)
         src = shape(quotes.text, src, quotes) or src
-        yield Candidate([content], (colon.idx, colon.idx + 1), ":", src, speaker,
-                        (sent.start_char, sent.end_char), "colon")
+        yield Candidate([content], (colon.idx, colon.idx + 1), ":", src, speaker, (sent.start_char, sent.end_char))
 
 
 def quote_speakers(doc: Doc, quotes: QuoteIndex, covered: list[Candidate]) -> Iterator[Candidate]:
@@ -310,4 +311,4 @@ def quote_speakers(doc: Doc, quotes: QuoteIndex, covered: list[Candidate]) -> It
             continue
         source, head = source_of(verb, quotes)
         yield Candidate([(q.start, q.end)], _cue_span(verb), verb.lemma_.lower(), source, head,
-                        (first.start_char, last.end_char), "quote")
+                        (first.start_char, last.end_char))

@@ -30,7 +30,7 @@ from workers.training.role_examples import example
 from workers.training.split import split
 
 SEED = 0
-MAX_EPOCHS = 10
+MAX_EPOCHS = 20
 PATIENCE = 3
 BATCH_DOCS = 8
 DROPOUT = 0.1
@@ -79,7 +79,8 @@ def span_scores(tagger, examples: list[Example]) -> dict[str, float]:
     return scores
 
 
-def train(train_examples: list[Example], valid_examples: list[Example], out: Path, seed: int = SEED) -> list[dict]:
+def train(train_examples: list[Example], valid_examples: list[Example], out: Path, seed: int = SEED,
+          max_epochs: int = MAX_EPOCHS, patience: int = PATIENCE) -> list[dict]:
     """Train, writing the tagger to ``out`` at each new best validation epoch; returns the per-epoch log."""
     fix_random_seed(seed)
     rng = random.Random(seed)
@@ -88,7 +89,7 @@ def train(train_examples: list[Example], valid_examples: list[Example], out: Pat
     tagger.initialize(lambda: train_examples, nlp=trainer)
     optimizer = tagger.create_optimizer()
     best_score, log, stale = -1.0, [], 0
-    for epoch in range(1, MAX_EPOCHS + 1):
+    for epoch in range(1, max_epochs + 1):
         started = time.perf_counter()
         order = list(train_examples)
         rng.shuffle(order)
@@ -106,7 +107,7 @@ def train(train_examples: list[Example], valid_examples: list[Example], out: Pat
         log.append({"epoch": epoch, "loss": round(float(losses.get(TAGGER, 0.0)), 1), "seconds": round(time.perf_counter() - started),
                     **{k: round(float(v), 4) for k, v in scores.items()}})
         print(json.dumps(log[-1]), flush=True)
-        if stale >= PATIENCE:
+        if stale >= patience:
             break
     return log
 
@@ -117,13 +118,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=MODEL_DIR)
     parser.add_argument("--fraction", type=float, default=1.0, help="share of the training documents to use")
     parser.add_argument("--cache", type=Path, help="directory for the parsed documents, reused when present")
+    parser.add_argument("--max-epochs", type=int, default=MAX_EPOCHS)
+    parser.add_argument("--patience", type=int, default=PATIENCE)
     args = parser.parse_args(argv)
     parts = split(args.gold)
     training = parts["training"]
     train_examples = parsed_examples(training, args.cache and args.cache / "training.spacy")
     train_examples = train_examples[:max(1, round(len(training) * args.fraction))]
     valid_examples = parsed_examples(parts["validation"], args.cache and args.cache / "validation.spacy")
-    log = train(train_examples, valid_examples, args.out)
+    log = train(train_examples, valid_examples, args.out, max_epochs=args.max_epochs, patience=args.patience)
     best_epoch = max(log, key=lambda row: row["mean"])
     print(json.dumps({"training_docs": len(train_examples), "validation_docs": len(parts["validation"]),
                       "best_epoch": best_epoch["epoch"], "validation": {k: best_epoch[k] for k in (*LABELS, "mean")}}))
