@@ -30,14 +30,13 @@ import time
 
 from flask import Flask, Response, g, request
 
-from service.access import RATE_LIMIT_PREFIX, RATE_WINDOW, caller, is_open_endpoint
+from service.access import RATE_WINDOW, caller, is_open_endpoint
 from service.config import Config
 from service.context import services
 from service.problems import RATE_LIMITED, ProblemError
 from service.request_cost import request_cost
 from service.request_gate import RateWindow
 
-STORAGE_PREFIX = RATE_LIMIT_PREFIX
 LIMIT_HEADER, REMAINING_HEADER, RESET_HEADER = "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"
 
 

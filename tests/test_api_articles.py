@@ -10,9 +10,9 @@ from flask import Flask
 from redis import Redis
 from rq.job import Job
 
+from service.access import RATE_LIMIT_PREFIX
 from service.app import create_app
 from service.config import Config
-from service.ratelimit import STORAGE_PREFIX
 from service.view_links import SECRET_KEY as VIEW_SECRET_KEY
 from service.store import article_key, result_key
 from support.fixtures_api import SHORT_TEXT
@@ -27,7 +27,7 @@ def service_keys(redis: Redis) -> list[bytes]:
     """What the service stored, apart from the rate-limit counters every request updates and the
     view-link secret the first article representation creates."""
     return sorted(
-        k for k in redis.scan_iter(match="claimwire:*") if not k.startswith(STORAGE_PREFIX.encode()) and k != VIEW_SECRET_KEY.encode()
+        k for k in redis.scan_iter(match="claimwire:*") if not k.startswith(RATE_LIMIT_PREFIX.encode()) and k != VIEW_SECRET_KEY.encode()
     )
 
 

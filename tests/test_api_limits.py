@@ -10,10 +10,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from redis import Redis
 
+from service.access import RATE_LIMIT_PREFIX
 from service.app import create_app
 from service.config import Config
 from service.keys import ApiKeys
-from service.ratelimit import STORAGE_PREFIX
 from service.submission import MAX_JSON_DEPTH
 from support.fixtures_api import SHORT_TEXT
 from support.openapi_check import CheckedClient
@@ -23,7 +23,7 @@ PROBLEM = "application/problem+json"
 
 def stored_keys(redis: Redis) -> list[bytes]:
     """What the service stored, apart from the rate-limit counters every request updates."""
-    return [k for k in redis.scan_iter(match="claimwire:*") if not k.startswith(STORAGE_PREFIX.encode())]
+    return [k for k in redis.scan_iter(match="claimwire:*") if not k.startswith(RATE_LIMIT_PREFIX.encode())]
 
 
 def client_for(config: Config, **changes: object) -> CheckedClient:

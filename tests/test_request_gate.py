@@ -10,10 +10,10 @@ from collections.abc import Callable, Iterator
 import pytest
 from redis import Redis
 
+from service.access import RATE_LIMIT_PREFIX
 from service.app import create_app
 from service.config import Config
 from service.keys import ApiKeys
-from service.ratelimit import STORAGE_PREFIX
 from service.store import result_key
 from support.fixtures_api import SHORT_TEXT
 from support.openapi_check import CheckedClient
@@ -86,7 +86,7 @@ def test_if_none_match_is_answered_304_without_reading_the_claims_document(keyed
 
 def test_a_read_is_served_uncounted_while_redis_refuses_writes(keyed, redis_conn):
     client, auth, article_id = keyed
-    counted = [key for key in redis_conn.scan_iter(match=f"{STORAGE_PREFIX}*")]
+    counted = [key for key in redis_conn.scan_iter(match=f"{RATE_LIMIT_PREFIX}*")]
     assert len(counted) == 1
     before = redis_conn.llen(counted[0])
     maxmemory = redis_conn.config_get("maxmemory")["maxmemory"]
