@@ -17,11 +17,10 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/claimwire serve
 
-# Two test processes (pytest-xdist): most tests wait on the processes they start.
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2
+	$(BIN)/python -m pytest
 
-# The fast tier: the pipeline and the API on real Redis, no proofs and no started processes.
+# The fast tier, in two test processes (pytest-xdist): the pipeline and the API on real Redis, no proofs and no started processes.
 check: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -m "not slow"
 
