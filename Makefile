@@ -18,7 +18,7 @@ run: $(STAMP)
 	$(BIN)/claimwire serve
 
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2
 
 # The fast tier, in two test processes (pytest-xdist): the pipeline and the API on real Redis, no proofs and no started processes.
 check: $(STAMP)

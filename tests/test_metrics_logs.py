@@ -15,6 +15,7 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
+from support.ports import server_port
 from support.waiting import poll
 from service.app import create_app
 from service.keys import ApiKeys
@@ -137,9 +138,8 @@ def test_who_may_read_the_metrics(config, address, headers, allowed):
 
 
 def test_an_unreachable_redis_is_counted(config):
-    from service.embedded_redis import free_port
-
-    app = create_app(dataclasses.replace(config, redis_url=f"redis://127.0.0.1:{free_port()}/0", rate_limit=None))
+    
+    app = create_app(dataclasses.replace(config, redis_url=f"redis://127.0.0.1:{server_port()}/0", rate_limit=None))
     client = app.test_client()
     before = samples(client.get("/metrics").get_data(as_text=True))  # answers without Redis
     assert value(before, "claimwire_redis_up") == 0

@@ -22,10 +22,11 @@ import requests
 from redis import Redis
 from rq import Queue
 
-from service.embedded_redis import EmbeddedRedis, bundled_redis_server, free_port
+from service.embedded_redis import EmbeddedRedis, bundled_redis_server
 from support.fixtures_api import rq_leftovers
 from support.live_service import HTTP_TIMEOUT, serving
 from support.seeds import SEED_TEXT
+from support.ports import server_port
 from support.waiting import log_tail, poll
 
 pytestmark = pytest.mark.slow  # a proof
@@ -56,7 +57,7 @@ def status_of(session: requests.Session, url: str) -> str | None:
 
 def test_articles_accepted_before_a_redis_restart_end_done(tmp_path: Path):
     started = time.monotonic()
-    redis_server = EmbeddedRedis(tmp_path / "redis", port=free_port(), executable=bundled_redis_server())
+    redis_server = EmbeddedRedis(tmp_path / "redis", port=server_port(), executable=bundled_redis_server())
     redis_server.start()
     try:
         env = {k: v for k, v in os.environ.items() if not k.startswith("CLAIMWIRE_")}

@@ -20,8 +20,8 @@ import requests
 
 from support.seeds import SEED_TEXT
 from support.live_service import Served, claimwire, get, post, serving
+from support.ports import server_port
 from support.waiting import log_tail, poll
-from service.embedded_redis import free_port
 
 pytestmark = pytest.mark.slow  # every test runs claimwire serve as a process
 
@@ -96,7 +96,7 @@ def test_a_second_serve_refuses_while_the_first_lives_and_takes_over_after_kill_
         url_file = (data_dir / "redis" / "url").read_text(encoding="utf-8")
 
         second = subprocess.run(
-            claimwire("serve", "--port", str(free_port()), "--workers", "1"),
+            claimwire("serve", "--port", str(server_port()), "--workers", "1"),
             env=env, cwd=second_dir, capture_output=True, text=True, timeout=REFUSE_TIMEOUT,
         )
         assert second.returncode == 1

@@ -34,8 +34,9 @@ from rq.job import Job, JobStatus
 
 from support.fixtures_api import SHORT_TEXT
 from support.live_service import Served, claimwire, post, serving
+from support.ports import server_port
 from support.waiting import poll
-from service.embedded_redis import EmbeddedRedis, bundled_redis_server, free_port, recorded_url
+from service.embedded_redis import EmbeddedRedis, bundled_redis_server, recorded_url
 from service.private_files import secure_tree
 from service.queueing import EXTRACT_JOB, JOB_SERIALIZER
 from service.redis_auth import redacted, with_password
@@ -223,7 +224,7 @@ def test_a_foreign_callback_is_neither_imported_nor_called() -> None:
 
 
 def test_the_start_up_check_warns_about_a_redis_that_needs_no_password(tmp_path: Path, caplog) -> None:
-    port = free_port()
+    port = server_port()
     server = subprocess.Popen(
         [bundled_redis_server(), "--bind", "127.0.0.1", "--port", str(port), "--save", ""],
         cwd=tmp_path, stdout=subprocess.DEVNULL,

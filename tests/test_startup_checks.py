@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 from redis import Redis
 
-from service.embedded_redis import EmbeddedRedis, bundled_redis_server, free_port
+from service.embedded_redis import EmbeddedRedis, bundled_redis_server
 from service.keys import ApiKeys
 from service.startup_checks import PersistenceError, announce_access, check_persistence, persistence_problems
 from support.live_service import claimwire
+from support.ports import server_port
 from support.waiting import poll
 
 WORKER_TIMEOUT = 120.0  # a safety net for a worker's start on a busy machine
@@ -62,7 +63,7 @@ def test_the_worker_command_refuses_to_start_on_a_redis_that_evicts(own_redis):
 @pytest.mark.slow
 def test_a_worker_started_before_its_redis_checks_it_once_it_answers(tmp_path: Path) -> None:
     """Redis is started only once the worker has said it waits for it: no race on who comes first."""
-    port = free_port()
+    port = server_port()
     env = {"REDIS_URL": f"redis://127.0.0.1:{port}/0", "CLAIMWIRE_REDIS_CHECK": "refuse", "PATH": "/usr/bin:/bin"}
     worker = subprocess.Popen(claimwire("worker", "--burst"), env=env, stderr=subprocess.PIPE, text=True)
     lines: list[str] = []

@@ -12,9 +12,9 @@ import pytest
 import requests
 
 from service.config import Config
-from service.embedded_redis import free_port
 from support.fixtures_api import REPO, config_env, stop_process_tree
 from support.live_service import claimwire
+from support.ports import server_port
 from support.waiting import poll
 
 API_START_TIMEOUT = 30.0
@@ -28,7 +28,7 @@ def start_api(config: Config, tmp_path: Path) -> Iterator[ApiFactory]:
     started: list[subprocess.Popen[bytes]] = []
 
     def start(**changes: object) -> str:
-        port = free_port()
+        port = server_port()
         log = tmp_path / f"api-{len(started)}.log"
         with log.open("w") as out:
             process = subprocess.Popen(

@@ -19,8 +19,8 @@ import psutil
 import pytest
 import requests
 
-from service.embedded_redis import free_port
 from support.openapi_check import check_requests_response
+from support.ports import server_port
 from support.waiting import poll
 
 CLAIMWIRE = str(Path(sys.executable).with_name("claimwire"))  # the installed console script
@@ -82,7 +82,7 @@ def serving(tmp_path: Path, env: Mapping[str, str], workers: int = 1, umask: int
 
     On the way out it is stopped (SIGTERM), and whatever it started that is left is killed.
     """
-    port = free_port()
+    port = server_port()
     log = tmp_path / "serve.log"
     with log.open("w") as out:
         process = subprocess.Popen(
