@@ -8,7 +8,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
@@ -21,14 +20,11 @@ from standardwebhooks.webhooks import Webhook as ReferenceVerifier
 
 from service.config import Config
 from service.keys import ApiKeys
-from service.store import connect
 from service.webhook_events import webhooks_queue_name
-from support import REPO
-from support.fixtures_api import SHORT_TEXT, WORKER_START_TIMEOUT, checked_app, config_env, stop_process_tree
+from support.fixtures_api import SHORT_TEXT, checked_app, spawn_worker, stop_process_tree
 from support.loopback_http import base_url, loopback_server
 from support.openapi_check import CheckedClient
 from support.waiting import poll
-from workers.liveness import count_live_workers
 
 DELIVERY_TIMEOUT = 60.0
 HOLD_LIMIT = 60.0
@@ -90,20 +86,11 @@ def hook_client(hook_config: Config) -> CheckedClient:
 @pytest.fixture
 def start_delivery_worker(hook_config: Config, tmp_path: Path) -> Iterator:
     started: list[subprocess.Popen] = []
-    redis = connect(hook_config.redis_url)
-    queue_name = webhooks_queue_name(hook_config)
 
     def start() -> subprocess.Popen:
-        before = count_live_workers(redis, queue_name, hook_config.stale_after)
-        log = open(tmp_path / f"delivery-worker-{len(started)}.log", "w")
-        code = ("from service.config import Config; from workers.delivery_worker import run_delivery_worker; "
-                "run_delivery_worker(Config.from_env())")
-        proc = subprocess.Popen([sys.executable, "-c", code], env=config_env(hook_config), stdout=log,
-                                stderr=subprocess.STDOUT, cwd=REPO, start_new_session=True)
-        started.append(proc)
-        poll(lambda: count_live_workers(redis, queue_name, hook_config.stale_after) > before, bool,
-             WORKER_START_TIMEOUT, "delivery worker registration", proc, Path(log.name))
-        return proc
+        log = tmp_path / f"delivery-worker-{len(started)}.log"
+        started.append(spawn_worker("workers.delivery_worker.run_delivery_worker", hook_config, log))
+        return started[-1]
 
     yield start
     for proc in started:

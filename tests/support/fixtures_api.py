@@ -107,38 +107,45 @@ def burst_worker(config: Config) -> Callable[[], None]:
 def start_worker(config: Config, tmp_path: Path) -> Iterator[WorkerFactory]:
     """Start ``run_worker`` in a child process and wait until it listens; all are stopped at teardown."""
     started: list[subprocess.Popen] = []
-    redis = connect(config.redis_url)
 
     def start(cfg: Config | None = None, wait: bool = True) -> subprocess.Popen:
-        """One more worker; with ``wait`` (the default), return once it has registered on the queue.
-
-        The worker gets a name of its own, so the wait is for this worker's registration:
-        workers coming and going meanwhile (a killed one aging out) cannot confuse it.
-        """
-        cfg = cfg or config
-        name = f"test-worker-{uuid.uuid4().hex[:12]}"
-        log = open(tmp_path / f"worker-{len(started)}.log", "w")
-        code = (
-            "import sys; from service.config import Config; from workers.worker import run_worker; "
-            "run_worker(Config.from_env(), name=sys.argv[1])"
-        )
-        proc = subprocess.Popen(
-            [sys.executable, "-c", code, name],
-            env=config_env(cfg),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=REPO,
-            start_new_session=True,  # its own process group, which its scheduler process shares
-        )
+        """One more worker; with ``wait`` (the default), return once it has registered on the queue."""
+        proc = spawn_worker("workers.worker.run_worker", cfg or config, tmp_path / f"worker-{len(started)}.log", wait)
         started.append(proc)
-        if wait:
-            key = f"{Worker.redis_worker_namespace_prefix}{name}"
-            poll(lambda: redis.exists(key), bool, WORKER_START_TIMEOUT, f"worker {name} to register", proc, Path(log.name))
         return proc
 
     yield start
     for proc in started:
         stop_process_tree(proc)
+
+
+def spawn_worker(entry: str, config: Config, log: Path, wait: bool = True) -> subprocess.Popen:
+    """Run ``entry`` (``module.function(config, name=...)``) in a child process logging to ``log``.
+
+    The worker gets a name of its own, and with ``wait`` this returns once that name has
+    registered: workers coming and going meanwhile (a killed one aging out) cannot confuse
+    the wait, as a count of live workers would be.
+    """
+    module, function = entry.rsplit(".", 1)
+    name = f"test-worker-{uuid.uuid4().hex[:12]}"
+    code = (
+        f"import sys; from service.config import Config; from {module} import {function}; "
+        f"{function}(Config.from_env(), name=sys.argv[1])"
+    )
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", code, name],
+            env=config_env(config),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=REPO,
+            start_new_session=True,  # its own process group, which its scheduler process shares
+        )
+    if wait:
+        redis = connect(config.redis_url)
+        key = f"{Worker.redis_worker_namespace_prefix}{name}"
+        poll(lambda: redis.exists(key), bool, WORKER_START_TIMEOUT, f"worker {name} to register", proc, log)
+    return proc
 
 
 def stop_process_tree(proc: subprocess.Popen, stop_signal: signal.Signals = signal.SIGTERM) -> None:
