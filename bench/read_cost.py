@@ -10,7 +10,7 @@ but the Redis loopback): the cached claims, the article, the claims with a match
 the bare app's claims GET (one Redis GET) for comparison. Prints, per request, the
 process CPU time and the Redis server's CPU time in microseconds, and the Redis round
 trips (socket writes); with
-``--profile NAME`` also cProfile's top functions of that request. The last line is JSON.
+``--profile NAME`` also cProfile's top functions of that request, by CPU time. The last line is JSON.
 This is where the overhead is found; ``read_path.py`` measures what a client sees.
 """
 
