@@ -10,7 +10,7 @@ but the Redis loopback): the cached claims, the article, the claims with a match
 the bare app's claims GET (one Redis GET) for comparison. Prints, per request, the
 process CPU time and the Redis server's CPU time in microseconds, and the Redis round
 trips (socket writes); with
-``--profile NAME`` also cProfile's top functions of that request. The last line is JSON.
+``--profile NAME`` also cProfile's top functions of that request, by CPU time. The last line is JSON.
 This is where the overhead is found; ``read_path.py`` measures what a client sees.
 """
 
@@ -90,7 +90,7 @@ def measure(send: Callable[[], object], requests: int, profile: bool, redis: Red
     for _ in range(WARM_UP):
         send()
     before_redis = redis_usec(redis)
-    profiler = cProfile.Profile() if profile else None
+    profiler = cProfile.Profile(time.process_time) if profile else None
     before_trips, before_cpu = RoundTrips.count, time.process_time()
     if profiler:
         profiler.enable()
@@ -130,7 +130,8 @@ def run(args: argparse.Namespace) -> None:
         client = create_app(config).test_client()
         article = {"text": SEED.read_text(encoding="utf-8"), "published_at": PUBLISHED_AT}
         article_id = client.post("/v1/articles", json=article, headers=auth).get_json()["id"]
-        from workers.jobs import extract_article, use_config
+        from workers.jobs import extract_article
+        from workers.worker_config import use_config
 
         use_config(config)
         extract_article(article_id)

@@ -24,7 +24,7 @@ from service.blueprints.pages import OPEN_ENDPOINTS as PAGE_ENDPOINTS
 from service.blueprints.pages import VIEW_ENDPOINT
 from service.article_reads import keep, planned_read
 from service.auth_throttle import failures_key
-from service.context import services
+from service.context import current_request, services
 from service.keys import token_key
 from service.problems import AUTHENTICATION_THROTTLED, UNAUTHORIZED, ProblemError
 from service.request_cost import BATCH_ENDPOINT
@@ -82,15 +82,16 @@ def init_access(app: Flask) -> None:
 
 
 def _identify_caller() -> None:
-    address = request.remote_addr or "unknown"
-    if request.routing_exception is not None or is_open_endpoint():
+    req = current_request()
+    address = req.remote_addr or "unknown"
+    if req.routing_exception is not None or is_open_endpoint():
         g.caller = Caller(None, address)
         return
     ext = services()
-    if request.endpoint == VIEW_ENDPOINT:  # a signed link stands in for the key it was made for
+    if req.endpoint == VIEW_ENDPOINT:  # a signed link stands in for the key it was made for
         g.caller = Caller(signed_view_key(ext.keys.required()), address)
         return
-    header = request.headers.get("Authorization")
+    header = req.headers.get("Authorization")
     match = _BEARER.fullmatch(header.strip()) if header else None
     read = planned_read()
     passage = ext.gate.identify(
@@ -98,7 +99,7 @@ def _identify_caller() -> None:
         failures_key(address),
         RATE_LIMIT_PREFIX + KEY_PART,
         Caller(None, address).rate_limit_key,
-        0 if request.endpoint == BATCH_ENDPOINT else 1,  # a batch is counted once its items are
+        0 if req.endpoint == BATCH_ENDPOINT else 1,  # a batch is counted once its items are
         read,
     )
     if passage.outcome == THROTTLED:

@@ -14,8 +14,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from flask import g, request
+from flask import g
 
+from service.context import current_request
 from service.negotiation import JSON, JSONLD, preferred
 from service.request_gate import ARTICLE, CLAIMS, Read
 from service.schemas import DEFAULT_PAGE_SIZE
@@ -37,16 +38,17 @@ class StoredClaims:
 
 def planned_read() -> Read | None:
     """What the current request reads of its article, when it is one of the hot reads."""
-    article_id = (request.view_args or {}).get("article_id", "")
+    req = current_request()
+    article_id = (req.view_args or {}).get("article_id", "")
     if not ARTICLE_ID.fullmatch(article_id):
         return None
-    if request.endpoint == CLAIMS_ENDPOINT and not request.args and preferred(JSON, JSONLD) == JSON:
-        tags = request.if_none_match
+    if req.endpoint == CLAIMS_ENDPOINT and not req.args and preferred(JSON, JSONLD) == JSON:
+        tags = req.if_none_match
         return Read(
             CLAIMS, article_key(article_id), result_key(article_id), DEFAULT_PAGE_SIZE,
             tuple(tags.as_set(include_weak=True)), tags.star_tag,
         )
-    if request.endpoint in (ARTICLE_ENDPOINT, CLAIMS_ENDPOINT):  # a filtered or paginated page is cut from it
+    if req.endpoint in (ARTICLE_ENDPOINT, CLAIMS_ENDPOINT):  # a filtered or paginated page is cut from it
         return Read(ARTICLE, article_key(article_id), result_key(article_id))
     return None
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app
+from flask import Request, current_app, request
 from redis import Redis
 
 from service.config import Config
@@ -32,3 +32,9 @@ class Services:
 def services() -> Services:
     """The current app's :class:`Services` (inside a request or app context)."""
     return current_app.extensions[EXTENSION_NAME]
+
+
+def current_request() -> Request:
+    """The request being served, itself: a hook that reads it often pays one context lookup,
+    not one per attribute read through Flask's ``request`` proxy."""
+    return request._get_current_object()  # type: ignore[attr-defined]

@@ -32,9 +32,20 @@ _QUERY_PASSWORD = re.compile(r"([?&]password=)[^&\s\"',]+", re.IGNORECASE)
 _RECORD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
 
+# ASCII only: a request path can hold U+2028 or U+0085, which some readers take for line ends.
+# One encoder for every line: ``json.dumps`` with options builds a new one per call.
+_ENCODER = json.JSONEncoder(ensure_ascii=True, default=str)
+
+
 def redact(text: str) -> str:
-    """``text`` with the user and password of URLs (in the address or the query) and Bearer tokens masked."""
-    text = _QUERY_PASSWORD.sub(r"\1***", _URL_CREDENTIALS.sub(r"\g<scheme>***@", text))
+    """``text`` with the user and password of URLs (in the address or the query) and Bearer tokens masked.
+
+    A pattern is run only on a text holding its ``@`` or ``=``: most lines hold neither.
+    """
+    if "@" in text:
+        text = _URL_CREDENTIALS.sub(r"\g<scheme>***@", text)
+    if "=" in text:
+        text = _QUERY_PASSWORD.sub(r"\1***", text)
     return _BEARER.sub(r"\1***", text)
 
 
@@ -57,8 +68,7 @@ class JsonFormatter(logging.Formatter):
         )
         if record.exc_info:
             entry["exc"] = redact(self.formatException(record.exc_info))
-        # ASCII only: a request path can hold U+2028 or U+0085, which some readers take for line ends.
-        return json.dumps(entry, ensure_ascii=True, default=str)
+        return _ENCODER.encode(entry)
 
 
 class ContextFilter(logging.Filter):

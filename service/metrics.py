@@ -19,6 +19,7 @@ import re
 import socket
 from collections.abc import Iterable
 from datetime import datetime, timezone
+from functools import lru_cache
 
 from redis import Redis
 from redis.exceptions import RedisError
@@ -75,8 +76,16 @@ WEBHOOK_DELIVERIES = Counter("claimwire_webhook_deliveries", "Webhook deliveries
 
 
 def observe_request(method: str, route: str, status: int, seconds: float) -> None:
-    REQUESTS.labels(method, route, str(status)).inc()
-    LATENCY.labels(method, route).observe(seconds)
+    requests, latency = _request_series(method, route, status)
+    requests.inc()
+    latency.observe(seconds)
+
+
+@lru_cache(maxsize=1024)
+def _request_series(method: str, route: str, status: int) -> tuple[Counter, Histogram]:
+    """A request's counter and histogram children, made once per label set: ``labels()``
+    checks the labels and takes a lock on every call."""
+    return REQUESTS.labels(method, route, str(status)), LATENCY.labels(method, route)
 
 
 def observe_job(outcome: str) -> None:

@@ -35,7 +35,7 @@ from service.config import Config
 from service.context import services
 from service.problems import RATE_LIMITED, ProblemError
 from service.request_cost import request_cost
-from service.request_gate import RateWindow
+from service.request_gate import Limit, RateWindow
 
 LIMIT_HEADER, REMAINING_HEADER, RESET_HEADER = "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"
 
@@ -56,7 +56,7 @@ def init_rate_limits(app: Flask, config: Config) -> None:
                 return
             setattr(g, RATE_WINDOW, window)
         if not window.allowed:
-            wait = max(1, math.ceil(_window_end(window) - time.time()))
+            wait = max(1, math.ceil(_window_end(window, services().gate.rate) - time.time()))
             detail = f"The limit is {config.rate_limit}; try again in {wait} s."
             raise ProblemError(429, RATE_LIMITED, detail, headers={"Retry-After": str(wait)})
 
@@ -65,12 +65,13 @@ def init_rate_limits(app: Flask, config: Config) -> None:
         window: RateWindow | None = g.get(RATE_WINDOW)
         if window is not None:
             limit = services().gate.rate
-            response.headers[LIMIT_HEADER] = str(limit.amount)
-            response.headers[REMAINING_HEADER] = str(max(0, limit.amount - window.count))
-            response.headers[RESET_HEADER] = str(int(_window_end(window) + 1))
+            headers = response.headers
+            headers[LIMIT_HEADER] = str(limit.amount)
+            headers[REMAINING_HEADER] = str(max(0, limit.amount - window.count))
+            headers[RESET_HEADER] = str(int(_window_end(window, limit) + 1))
         return response
 
 
-def _window_end(window: RateWindow) -> float:
+def _window_end(window: RateWindow, limit: Limit) -> float:
     """When the oldest request in the caller's window leaves it."""
-    return window.oldest + services().gate.rate.seconds
+    return window.oldest + limit.seconds

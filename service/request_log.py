@@ -13,10 +13,12 @@ import logging
 import re
 import time
 import uuid
+from functools import lru_cache
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, g
 
 from service import metrics
+from service.context import current_request
 from service.logs import article_id_var, request_id_var
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -40,37 +42,45 @@ def current_request_id() -> str | None:
     return request_id_var.get()
 
 
+@lru_cache(maxsize=256)
 def route_template(rule: str) -> str:
-    """A Flask rule in the spec's spelling: ``/v1/articles/<article_id>`` -> ``/v1/articles/{article_id}``."""
+    """A Flask rule in the spec's spelling: ``/v1/articles/<article_id>`` -> ``/v1/articles/{article_id}``
+    (once per rule: the app has a few dozen)."""
     return _RULE_VARIABLE.sub(r"{\1}", rule)
 
 
 def _start() -> None:
-    given = request.headers.get(REQUEST_ID_HEADER, "")
-    g.request_id = given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+    req = current_request()
+    given = req.headers.get(REQUEST_ID_HEADER, "")
+    request_id = given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+    g.request_id = request_id
     g.request_started = time.perf_counter()
-    g.request_tokens = (request_id_var.set(g.request_id), article_id_var.set((request.view_args or {}).get("article_id")))
+    g.request_tokens = (request_id_var.set(request_id), article_id_var.set((req.view_args or {}).get("article_id")))
 
 
 def _finish(response: Response) -> Response:
     request_id = g.get("request_id")
     if request_id is None:  # a response made before the first hook ran
         return response
-    response.headers[REQUEST_ID_HEADER] = request_id
+    req = current_request()
+    headers = response.headers
+    headers[REQUEST_ID_HEADER] = request_id
     seconds = time.perf_counter() - g.request_started
-    route = route_template(request.url_rule.rule) if request.url_rule is not None else UNMATCHED_ROUTE
-    metrics.observe_request(request.method, route, response.status_code, seconds)
-    located = _ARTICLE_LOCATION.search(response.headers.get("Location") or response.headers.get("Content-Location") or "")
+    route = route_template(req.url_rule.rule) if req.url_rule is not None else UNMATCHED_ROUTE
+    method, status = req.method, response.status_code
+    metrics.observe_request(method, route, status, seconds)
+    location = headers.get("Location") or headers.get("Content-Location")
+    located = _ARTICLE_LOCATION.search(location) if location else None
     log.info(
         "%s %s %d",
-        request.method,
+        method,
         route,
-        response.status_code,
+        status,
         extra={
-            "method": request.method,
+            "method": method,
             "route": route,
-            "path": request.path,
-            "status": response.status_code,
+            "path": req.path,
+            "status": status,
             "duration_ms": round(seconds * 1000, 1),
             # A submission's article id is known once answered: one grep finds the POST too.
             "article_id": article_id_var.get() or (located.group(1) if located else None),

@@ -138,7 +138,10 @@ def _not_modified(etag: str) -> Response:
 @bp.after_request
 def _vary_on_accept(response: Response) -> Response:
     """The article and its claims come as JSON, JSON-LD or a page, by ``Accept``."""
-    response.vary.add("Accept")
+    if "Vary" in response.headers:
+        response.vary.add("Accept")
+    else:  # as ``vary.add`` writes it, without parsing a header that is not there
+        response.headers["Vary"] = "Accept"
     return response
 
 
