@@ -28,7 +28,7 @@ from service.context import current_request, services
 from service.keys import token_key
 from service.problems import AUTHENTICATION_THROTTLED, UNAUTHORIZED, ProblemError
 from service.request_cost import BATCH_ENDPOINT
-from service.request_gate import OK, THROTTLED
+from service.request_gate import OK, THROTTLED, Passage, Read, RequestGate
 from service.request_gate import UNAUTHORIZED as NO_VALID_KEY
 from service.store import ANONYMOUS, KEY_PREFIX
 from service.view_links import signed_view_key
@@ -44,6 +44,8 @@ _BEARER = re.compile(r"Bearer +([\x21-\x7e]{1,512})", re.IGNORECASE)
 OPEN, API_KEYS = "open", "api-keys"
 RATE_LIMIT_PREFIX = f"{KEY_PREFIX}ratelimit:"
 KEY_PART = "key:"  # a caller with a key is counted at RATE_LIMIT_PREFIX, this and its key id
+# The environ key under which a request's gate passage is handed to Flask (:mod:`service.hot_reads`).
+GATE_PASSAGE = "claimwire.gate_passage"
 RATE_WINDOW = "rate_window"  # the caller's rate-limit window once counted (:mod:`service.ratelimit`)
 
 
@@ -92,16 +94,13 @@ def _identify_caller() -> None:
         g.caller = Caller(signed_view_key(ext.keys.required()), address)
         return
     header = req.headers.get("Authorization")
-    match = _BEARER.fullmatch(header.strip()) if header else None
-    read = planned_read()
-    passage = ext.gate.identify(
-        token_key(match.group(1)) if match else None,
-        failures_key(address),
-        RATE_LIMIT_PREFIX + KEY_PART,
-        Caller(None, address).rate_limit_key,
-        0 if req.endpoint == BATCH_ENDPOINT else 1,  # a batch is counted once its items are
-        read,
-    )
+    handed: tuple[Read | None, Passage] | None = req.environ.get(GATE_PASSAGE)
+    if handed is not None:  # the hot reads' layer passed the gate for this request already
+        read, passage = handed
+    else:
+        read = planned_read()
+        cost = 0 if req.endpoint == BATCH_ENDPOINT else 1  # a batch is counted once its items are
+        passage = pass_gate(ext.gate, address, header, cost, read)
     if passage.outcome == THROTTLED:
         wait = max(1, passage.wait)
         raise ProblemError(
@@ -117,6 +116,20 @@ def _identify_caller() -> None:
         setattr(g, RATE_WINDOW, passage.rate)
     if read is not None and passage.outcome == OK:
         keep(read, passage.read)
+
+
+def pass_gate(gate: RequestGate, address: str, authorization: str | None, cost: int, read: Read | None) -> Passage:
+    """The request gate's checks of a caller at ``address`` sending ``authorization``, counting
+    ``cost`` requests, then making ``read``."""
+    match = _BEARER.fullmatch(authorization.strip()) if authorization else None
+    return gate.identify(
+        token_key(match.group(1)) if match else None,
+        failures_key(address),
+        RATE_LIMIT_PREFIX + KEY_PART,
+        Caller(None, address).rate_limit_key,
+        cost,
+        read,
+    )
 
 
 def is_open_endpoint() -> bool:

@@ -3,7 +3,8 @@
 ``create_app()`` reads the configuration from the environment, connects to Redis,
 bounds every request (headers, body), identifies its caller (API key), applies the
 rate limits, registers one blueprint per resource and makes every error an RFC 9457
-problem. The order of the hooks is the order of the checks.
+problem. The order of the hooks is the order of the checks. In front of it all, the
+plain claims read is answered below Flask (:mod:`service.hot_reads`).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from service.problems import (
     problem_body,
     problem_response,
 )
+from service.hot_reads import HotReads
 from service.keys import KEYS_HASH, REQUIRED_FLAG, ApiKeys
 from service.queueing import ExtractionJobs
 from service.ratelimit import init_rate_limits
@@ -53,7 +55,7 @@ def create_app(config: Config | None = None, redis: Redis | None = None) -> Flas
     redis = redis or connect(config.redis_url)
     app = Flask(__name__, static_folder=None)
     app.json.sort_keys = False
-    app.extensions[EXTENSION_NAME] = Services(
+    app.extensions[EXTENSION_NAME] = ext = Services(
         config=config,
         redis=redis,
         store=ArticleStore(redis, config.result_ttl),
@@ -73,6 +75,7 @@ def create_app(config: Config | None = None, redis: Redis | None = None) -> Flas
     init_pages(app)
     register_docs(app)
     _register_error_handlers(app)
+    app.wsgi_app = HotReads(app.wsgi_app, ext)  # type: ignore[method-assign]
     return app
 
 

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 
 from flask import g
+from werkzeug.datastructures import ETags
 
 from service.context import current_request
 from service.negotiation import JSON, JSONLD, preferred
@@ -43,14 +44,18 @@ def planned_read() -> Read | None:
     if not ARTICLE_ID.fullmatch(article_id):
         return None
     if req.endpoint == CLAIMS_ENDPOINT and not req.args and preferred(JSON, JSONLD) == JSON:
-        tags = req.if_none_match
-        return Read(
-            CLAIMS, article_key(article_id), result_key(article_id), DEFAULT_PAGE_SIZE,
-            tuple(tags.as_set(include_weak=True)), tags.star_tag,
-        )
+        return claims_read(article_id, req.if_none_match)
     if req.endpoint in (ARTICLE_ENDPOINT, CLAIMS_ENDPOINT):  # a filtered or paginated page is cut from it
         return Read(ARTICLE, article_key(article_id), result_key(article_id))
     return None
+
+
+def claims_read(article_id: str, if_none_match: ETags) -> Read:
+    """The read of an article's stored claims document, spared when ``if_none_match`` holds its ETag."""
+    return Read(
+        CLAIMS, article_key(article_id), result_key(article_id), DEFAULT_PAGE_SIZE,
+        tuple(if_none_match.as_set(include_weak=True)), if_none_match.star_tag,
+    )
 
 
 def keep(read: Read, values: list[bytes | int | None]) -> None:
@@ -62,7 +67,12 @@ def stored_claims(article_id: str) -> StoredClaims | None:
     """The prefetched claims document of ``article_id`` when it can be served as stored; else None
     (not read, or not done, not the caller's, stored without an ETag, or over a page)."""
     values = _values(CLAIMS, article_id)
-    if not values:  # not read, or not to be served as stored
+    return as_stored_claims(values) if values else None  # else not read, or not to be served as stored
+
+
+def as_stored_claims(values: list[bytes | int | None]) -> StoredClaims | None:
+    """What the gate's claims read found: the document to serve as stored, or None."""
+    if not values:  # not done, not the caller's, stored without an ETag, or over a page
         return None
     etag, span, total, matched, body = values
     if not matched and body is None:  # expired between the article and its document

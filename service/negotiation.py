@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import request
+from werkzeug.datastructures import MIMEAccept
 
 JSON = "application/json"
 JSONLD = "application/ld+json"
@@ -14,4 +15,9 @@ def preferred(*offered: str) -> str:
 
     ``curl`` (``*/*``) gets the first, JSON; a browser (``text/html, ... */*;q=0.8``) the page.
     """
-    return request.accept_mimetypes.best_match(offered, default=offered[0]) or offered[0]
+    return best_of(request.accept_mimetypes, *offered)
+
+
+def best_of(accept: MIMEAccept, *offered: str) -> str:
+    """:func:`preferred` for a parsed ``Accept``."""
+    return accept.best_match(offered, default=offered[0]) or offered[0]

@@ -64,12 +64,19 @@ def init_rate_limits(app: Flask, config: Config) -> None:
     def rate_limit_headers(response: Response) -> Response:
         window: RateWindow | None = g.get(RATE_WINDOW)
         if window is not None:
-            limit = services().gate.rate
             headers = response.headers
-            headers[LIMIT_HEADER] = str(limit.amount)
-            headers[REMAINING_HEADER] = str(max(0, limit.amount - window.count))
-            headers[RESET_HEADER] = str(int(_window_end(window, limit) + 1))
+            for name, value in rate_limit_headers_of(window, services().gate.rate):
+                headers[name] = value
         return response
+
+
+def rate_limit_headers_of(window: RateWindow, limit: Limit) -> list[tuple[str, str]]:
+    """The ``X-RateLimit-*`` headers of a response to a request counted in ``window``."""
+    return [
+        (LIMIT_HEADER, str(limit.amount)),
+        (REMAINING_HEADER, str(max(0, limit.amount - window.count))),
+        (RESET_HEADER, str(int(_window_end(window, limit) + 1))),
+    ]
 
 
 def _window_end(window: RateWindow, limit: Limit) -> float:

@@ -49,10 +49,14 @@ def route_template(rule: str) -> str:
     return _RULE_VARIABLE.sub(r"{\1}", rule)
 
 
+def request_id_for(given: str | None) -> str:
+    """The request's id: a well-formed ``X-Request-ID`` as given, else a new one."""
+    return given if given and REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+
+
 def _start() -> None:
     req = current_request()
-    given = req.headers.get(REQUEST_ID_HEADER, "")
-    request_id = given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+    request_id = request_id_for(req.headers.get(REQUEST_ID_HEADER))
     g.request_id = request_id
     g.request_started = time.perf_counter()
     g.request_tokens = (request_id_var.set(request_id), article_id_var.set((req.view_args or {}).get("article_id")))
@@ -67,10 +71,17 @@ def _finish(response: Response) -> Response:
     headers[REQUEST_ID_HEADER] = request_id
     seconds = time.perf_counter() - g.request_started
     route = route_template(req.url_rule.rule) if req.url_rule is not None else UNMATCHED_ROUTE
-    method, status = req.method, response.status_code
-    metrics.observe_request(method, route, status, seconds)
     location = headers.get("Location") or headers.get("Content-Location")
     located = _ARTICLE_LOCATION.search(location) if location else None
+    # A submission's article id is known once answered: one grep finds the POST too.
+    article_id = article_id_var.get() or (located.group(1) if located else None)
+    record_request(req.method, route, req.path, response.status_code, seconds, article_id)
+    return response
+
+
+def record_request(method: str, route: str, path: str, status: int, seconds: float, article_id: str | None) -> None:
+    """Count the request in the metrics and write its log line."""
+    metrics.observe_request(method, route, status, seconds)
     log.info(
         "%s %s %d",
         method,
@@ -79,14 +90,12 @@ def _finish(response: Response) -> Response:
         extra={
             "method": method,
             "route": route,
-            "path": req.path,
+            "path": path,
             "status": status,
             "duration_ms": round(seconds * 1000, 1),
-            # A submission's article id is known once answered: one grep finds the POST too.
-            "article_id": article_id_var.get() or (located.group(1) if located else None),
+            "article_id": article_id,
         },
     )
-    return response
 
 
 def _forget(_error: BaseException | None) -> None:

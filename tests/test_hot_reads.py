@@ -1,0 +1,164 @@
+"""The plain claims read served below Flask answers exactly as Flask does, and only it is.
+
+Every request goes to two apps on the same Redis: the service as built (with the hot-reads
+layer) and the same app with the layer taken off. Their answers must be equal: status,
+body and every header, but for ``X-RateLimit-Remaining``, which shows that each request
+was counted once. The gate must run once per request on both, and only the plain read may
+skip Flask.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from flask import Flask
+from redis import Redis
+
+from service.app import create_app
+from service.config import Config
+from service.context import EXTENSION_NAME
+from service.hot_reads import HotReads
+from service.keys import ApiKeys
+from service.logs import ContextFilter
+from support.fixtures_api import SHORT_TEXT
+
+REQUEST_ID = "hot-read-test"
+REMAINING = "X-RateLimit-Remaining"
+
+
+class Spied:
+    """An app with counters on its request gate and on the Flask app behind the layer."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app, self.gate_runs, self.flask_calls = app, 0, 0
+        gate = app.extensions[EXTENSION_NAME].gate
+        identify = gate.identify
+
+        def counted_identify(*args: Any, **kwargs: Any) -> Any:
+            self.gate_runs += 1
+            return identify(*args, **kwargs)
+
+        gate.identify = counted_identify
+        layer = app.wsgi_app
+        inner = layer.app if isinstance(layer, HotReads) else layer
+
+        def counted_flask(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+            self.flask_calls += 1
+            return inner(environ, start_response)
+
+        if isinstance(layer, HotReads):
+            layer.app = counted_flask
+        else:
+            app.wsgi_app = counted_flask  # type: ignore[method-assign]
+
+    def get(self, path: str, headers: dict[str, str]) -> Any:
+        return self.app.test_client().get(path, headers={"X-Request-ID": REQUEST_ID, **headers})
+
+
+def pair(config: Config) -> tuple[Spied, Spied]:
+    """The service as built, and the same app without its hot-reads layer."""
+    hot, plain = create_app(config), create_app(config)
+    plain.wsgi_app = plain.wsgi_app.app  # type: ignore[attr-defined,method-assign]
+    return Spied(hot), Spied(plain)
+
+
+@pytest.fixture
+def done_article(config: Config, redis_conn: Redis, work_off) -> tuple[Config, dict[str, str], str]:
+    """A configuration with a rate limit, an API key's header, and a done article of that key."""
+    config = dataclasses.replace(config, rate_limit="1000/minute")
+    _, token = ApiKeys(redis_conn).create("cms")
+    auth = {"Authorization": f"Bearer {token}"}
+    article_id = create_app(config).test_client().post("/v1/articles", json={"text": SHORT_TEXT}, headers=auth).get_json()["id"]
+    work_off()
+    return config, auth, article_id
+
+
+def headers_of(response: Any) -> list[tuple[str, str]]:
+    return sorted((k, v) for k, v in response.headers.items() if k != REMAINING)
+
+
+def assert_same_answer(hot: Spied, plain: Spied, path: str, headers: dict[str, str]) -> Any:
+    """The two apps answer ``path`` alike, each running the gate once; the hot app's answer."""
+    runs = hot.gate_runs, plain.gate_runs
+    first, second = hot.get(path, headers), plain.get(path, headers)
+    assert (first.status_code, headers_of(first), first.data) == (second.status_code, headers_of(second), second.data)
+    assert (hot.gate_runs - runs[0], plain.gate_runs - runs[1]) == (1, 1)
+    if REMAINING in first.headers:
+        assert int(second.headers[REMAINING]) == int(first.headers[REMAINING]) - 1, "one count per request"
+    return first
+
+
+def test_the_plain_claims_read_and_its_304_skip_flask_and_answer_as_flask(done_article, caplog) -> None:
+    config, auth, article_id = done_article
+    hot, plain = pair(config)
+    path = f"/v1/articles/{article_id}/claims"
+    caplog.handler.addFilter(ContextFilter())  # as the service's log handler: the request's ids on its line
+    with caplog.at_level(logging.INFO, logger="claimwire.request"):
+        answered = assert_same_answer(hot, plain, path, auth)
+    assert answered.status_code == 200 and answered.headers["ETag"]
+    hot_line, plain_line = (r for r in caplog.records if r.name == "claimwire.request")
+    fields = ("method", "route", "path", "status", "article_id", "request_id")
+    assert [getattr(hot_line, f) for f in fields] == [getattr(plain_line, f) for f in fields]
+    assert hot_line.request_id == REQUEST_ID and hot_line.article_id == article_id
+    etag = answered.headers["ETag"]
+    for tags in (etag, f"W/{etag}", '"other", ' + etag, "*"):
+        assert assert_same_answer(hot, plain, path, {**auth, "If-None-Match": tags}).status_code == 304
+    assert hot.flask_calls == 0, "the plain reads went through Flask"
+
+
+@pytest.mark.parametrize(
+    "suffix, headers",
+    [
+        ("/claims?limit=1", {}),
+        ("/claims?min_checkworthiness=0.5", {}),
+        ("/claims", {"Accept": "application/ld+json"}),
+        ("/claims", {"If-None-Match": '"other"', "Accept": "text/html, application/ld+json"}),
+        ("", {}),
+    ],
+)
+def test_other_reads_of_the_article_go_to_flask_unchanged(done_article, suffix: str, headers: dict[str, str]) -> None:
+    config, auth, article_id = done_article
+    hot, plain = pair(config)
+    assert_same_answer(hot, plain, f"/v1/articles/{article_id}{suffix}", {**auth, **headers})
+    assert hot.flask_calls == 1
+
+
+@pytest.mark.parametrize(
+    "case, headers",
+    [
+        ("no key", {}),
+        ("a wrong key", {"Authorization": "Bearer not-a-key"}),
+        ("unknown article", None),
+        ("another key's article", None),
+    ],
+)
+def test_refused_claims_reads_are_handed_to_flask_with_the_gates_answer(
+    done_article, redis_conn: Redis, case: str, headers: dict[str, str] | None
+) -> None:
+    config, auth, article_id = done_article
+    if case == "unknown article":
+        article_id, headers = "0" * 32, auth
+    elif case == "another key's article":
+        headers = {"Authorization": f"Bearer {ApiKeys(redis_conn).create('other')[1]}"}
+    hot, plain = pair(config)
+    answered = assert_same_answer(hot, plain, f"/v1/articles/{article_id}/claims", headers or {})
+    assert answered.status_code in (401, 404)
+    assert hot.flask_calls == 1
+
+
+def test_a_limited_claims_read_is_429_from_flask_counted_once(done_article) -> None:
+    config, auth, article_id = done_article
+    hot, plain = pair(dataclasses.replace(config, rate_limit="3/minute"))
+    path = f"/v1/articles/{article_id}/claims"
+    statuses = []
+    while len(statuses) < 5 and 429 not in statuses:
+        statuses.append(hot.get(path, auth).status_code)
+    assert statuses[-1] == 429 and set(statuses[:-1]) == {200}
+    assert (hot.gate_runs, hot.flask_calls) == (len(statuses), 1), "the gate ran once a request; only the 429 reached Flask"
+    limited = plain.get(path, auth)
+    assert limited.status_code == 429 and limited.headers["Retry-After"]
+    assert limited.get_json()["type"] == hot.get(path, auth).get_json()["type"]
