@@ -41,6 +41,7 @@ from service.request_gate import Limit, RequestGate
 from service.request_limits import init_request_limits
 from service.request_log import init_request_log
 from service.store import ArticleStore, connect
+from service.view_links import EXTENSION as VIEW_LINKS
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ def create_app(config: Config | None = None, redis: Redis | None = None) -> Flas
     init_pages(app)
     register_docs(app)
     _register_error_handlers(app)
-    app.wsgi_app = HotReads(app.wsgi_app, ext)  # type: ignore[method-assign]
+    app.wsgi_app = HotReads(app.wsgi_app, ext, app.extensions[VIEW_LINKS])  # type: ignore[method-assign]
     return app
 
 

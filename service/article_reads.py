@@ -46,7 +46,7 @@ def planned_read() -> Read | None:
     if req.endpoint == CLAIMS_ENDPOINT and not req.args and preferred(JSON, JSONLD) == JSON:
         return claims_read(article_id, req.if_none_match)
     if req.endpoint in (ARTICLE_ENDPOINT, CLAIMS_ENDPOINT):  # a filtered or paginated page is cut from it
-        return Read(ARTICLE, article_key(article_id), result_key(article_id))
+        return article_read(article_id)
     return None
 
 
@@ -56,6 +56,11 @@ def claims_read(article_id: str, if_none_match: ETags) -> Read:
         CLAIMS, article_key(article_id), result_key(article_id), DEFAULT_PAGE_SIZE,
         tuple(if_none_match.as_set(include_weak=True)), if_none_match.star_tag,
     )
+
+
+def article_read(article_id: str) -> Read:
+    """The read of an article's hash and claims document."""
+    return Read(ARTICLE, article_key(article_id), result_key(article_id))
 
 
 def keep(read: Read, values: list[bytes | int | None]) -> None:
@@ -84,8 +89,11 @@ def as_stored_claims(values: list[bytes | int | None]) -> StoredClaims | None:
 def article_and_body(article_id: str) -> tuple[dict[bytes, bytes], bytes | None] | None:
     """The prefetched hash and claims document of ``article_id``; None when they were not read."""
     values = _values(ARTICLE, article_id)
-    if values is None:
-        return None
+    return None if values is None else as_article_and_body(values)
+
+
+def as_article_and_body(values: list[bytes | int | None]) -> tuple[dict[bytes, bytes], bytes | None]:
+    """What the gate's article read found: the article's hash and its claims document."""
     body, fields = values[0], values[1:]
     return dict(zip(fields[::2], fields[1::2])), body  # type: ignore[arg-type]
 

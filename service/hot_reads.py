@@ -1,18 +1,20 @@
-"""The hottest read served below Flask: a done article's unfiltered claims, as stored.
+"""The two hottest reads served below Flask: an article's claims, and the article itself.
 
-``GET /v1/articles/{id}/claims`` is what a newsroom polls most, and its plain answer (200
-with the stored claims document, or 304 when ``If-None-Match`` holds its ETag) needs nothing
-but what the request gate's one ``EVALSHA`` returns (:mod:`service.request_gate`). Flask's
-request handling costs more CPU than all the rest of such a read, so this WSGI layer
-answers it itself, with the functions the Flask hooks use: the gate, the ETag, the
-rate-limit headers, the request id, the log line and the metrics.
+A newsroom polls ``GET /v1/articles/{id}`` and ``GET /v1/articles/{id}/claims`` most. Their
+plain answers (200 with the article, or the stored claims document; 304 when
+``If-None-Match`` holds the ETag) need nothing but what the request gate's one ``EVALSHA``
+returns (:mod:`service.request_gate`). Flask's request handling costs more CPU than all the
+rest of such a read, so this WSGI layer answers them itself, with the functions the Flask
+views and hooks use: the gate, the article's JSON, the ETag, the rate-limit headers, the
+request id, the log line and the metrics.
 
-It answers only the plain case: a ``GET`` of that path, no query string, JSON preferred,
-headers clearly within their bound, and a gate that lets the caller through to a document
-it can serve as stored. Any other request goes to Flask untouched. A request whose gate
-says otherwise (no key, throttled, limited, not done, not the caller's) goes to Flask with
-the gate's passage in its environ (:data:`service.access.GATE_PASSAGE`), so the gate runs
-once per request and the hooks answer as they always do.
+It answers only the plain case: a ``GET`` of one of the two paths, no query string, JSON
+preferred, headers clearly within their bound, and a gate that lets the caller through to
+an article it sees (for the claims, one whose document can be served as stored). Any other
+request goes to Flask untouched. A request whose gate says otherwise (no key, throttled,
+limited, not done, not the caller's) goes to Flask with the gate's passage in its environ
+(:data:`service.access.GATE_PASSAGE`), so the gate runs once per request and Flask answers
+as it always does.
 """
 
 from __future__ import annotations
@@ -23,20 +25,24 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from redis.exceptions import RedisError
-from werkzeug.datastructures import MIMEAccept
+from werkzeug.datastructures import ETags, MIMEAccept
 from werkzeug.http import parse_accept_header, parse_etags, quote_etag
 
-from service.access import GATE_PASSAGE, pass_gate
-from service.article_reads import as_stored_claims, claims_read
+from service.access import GATE_PASSAGE, Caller, pass_gate
+from service.article_reads import article_read, as_article_and_body, as_stored_claims, claims_read
+from service.blueprints.articles import article_body
+from service.claims_document import entity_tag
 from service.context import Services
 from service.logs import log_context
-from service.negotiation import JSON, JSONLD, best_of
+from service.negotiation import HTML, JSON, JSONLD, best_of
 from service.ratelimit import rate_limit_headers_of
-from service.request_gate import OK
+from service.request_gate import OK, Passage
 from service.request_log import REQUEST_ID_HEADER, record_request, request_id_for
+from service.store import DONE, seen_by
+from service.view_links import ViewLinks
 
-CLAIMS_PATH = re.compile(r"/v1/articles/([0-9a-f]{32})/claims")
-CLAIMS_ROUTE = "/v1/articles/{article_id}/claims"
+ARTICLE_PATH = re.compile(r"/v1/articles/([0-9a-f]{32})(/claims)?")
+ARTICLE_ROUTE, CLAIMS_ROUTE = "/v1/articles/{article_id}", "/v1/articles/{article_id}/claims"
 # Per header, the ": " and CRLF; the environ's names carry ``HTTP_`` besides: an upper bound.
 HEADER_OVERHEAD = 4
 
@@ -44,48 +50,73 @@ WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 class HotReads:
-    """WSGI middleware in front of the Flask app (``app.wsgi_app``) answering the plain claims read."""
+    """WSGI middleware in front of the Flask app (``app.wsgi_app``) answering the plain reads."""
 
-    def __init__(self, app: WsgiApp, services: Services) -> None:
+    def __init__(self, app: WsgiApp, services: Services, links: ViewLinks) -> None:
         self.app = app
         self.services = services
+        self.links = links
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         started = time.perf_counter()
-        match = CLAIMS_PATH.fullmatch(environ.get("PATH_INFO", ""))
-        if match is None or environ["REQUEST_METHOD"] != "GET" or environ.get("QUERY_STRING") or not self._plain(environ):
+        match = ARTICLE_PATH.fullmatch(environ.get("PATH_INFO", ""))
+        if match is None or environ["REQUEST_METHOD"] != "GET" or environ.get("QUERY_STRING"):
             return self.app(environ, start_response)
-        article_id = match.group(1)
-        read = claims_read(article_id, parse_etags(environ.get("HTTP_IF_NONE_MATCH")))
+        article_id, claims = match.group(1), match.group(2) is not None
+        if not self._plain(environ, (JSON, JSONLD) if claims else (JSON, JSONLD, HTML)):
+            return self.app(environ, start_response)
+        tags = parse_etags(environ.get("HTTP_IF_NONE_MATCH"))
+        read = claims_read(article_id, tags) if claims else article_read(article_id)
         address = environ.get("REMOTE_ADDR") or "unknown"
         try:
             passage = pass_gate(self.services.gate, address, environ.get("HTTP_AUTHORIZATION"), 1, read)
         except RedisError:  # Flask tries again and answers the outage as it does
             return self.app(environ, start_response)
-        stored = as_stored_claims(passage.read) if passage.outcome == OK else None
-        if stored is None:
+        answer = None
+        if passage.outcome == OK:
+            answer = _stored_claims(passage) if claims else self._article(passage, Caller(passage.key_id, address), tags)
+        if answer is None:
             environ[GATE_PASSAGE] = (read, passage)
             return self.app(environ, start_response)
-        headers = [("ETag", quote_etag(stored.etag)), ("Vary", "Accept")]
+        etag, body = answer
+        headers = [("ETag", quote_etag(etag)), ("Vary", "Accept")]
         if passage.rate is not None:
             headers += rate_limit_headers_of(passage.rate, self.services.gate.rate)
         request_id = request_id_for(environ.get("HTTP_X_REQUEST_ID"))
         headers.append((REQUEST_ID_HEADER, request_id))
-        if stored.result is None:
-            status, body = 304, b""
+        if body is None:
+            status = 304
             start_response("304 NOT MODIFIED", headers)
         else:
-            status, body = 200, stored.result.body
+            status = 200
             start_response("200 OK", [("Content-Type", JSON), ("Content-Length", str(len(body))), *headers])
+        route = CLAIMS_ROUTE if claims else ARTICLE_ROUTE
         with log_context(request_id, article_id):
-            record_request("GET", CLAIMS_ROUTE, environ["PATH_INFO"], status, time.perf_counter() - started, article_id)
-        return [body]
+            record_request("GET", route, environ["PATH_INFO"], status, time.perf_counter() - started, article_id)
+        return [body or b""]
 
-    def _plain(self, environ: dict[str, Any]) -> bool:
-        """JSON is wanted, and the headers are within their bound by a margin that needs no exact count."""
-        accept = parse_accept_header(environ.get("HTTP_ACCEPT"), MIMEAccept)
-        if best_of(accept, JSON, JSONLD) != JSON:
+    def _article(self, passage: Passage, caller: Caller, tags: ETags) -> tuple[str, bytes | None] | None:
+        """The article's ETag and JSON (None for a 304) as ``caller`` sees it, when it sees it."""
+        article, result = seen_by(*as_article_and_body(passage.read), caller.owner)
+        if article is None or (article.status == DONE and result is None):  # Flask says 404
+            return None
+        body = article_body(article, result, self.links.link(article.id, caller.key_id))
+        etag = entity_tag(body)
+        return etag, None if tags.contains_weak(etag) else body
+
+    def _plain(self, environ: dict[str, Any], offered: tuple[str, ...]) -> bool:
+        """JSON is the best of ``offered`` for the request's ``Accept``, and the headers are within
+        their bound by a margin that needs no exact count."""
+        if best_of(parse_accept_header(environ.get("HTTP_ACCEPT"), MIMEAccept), *offered) != JSON:
             return False
         size = sum(len(k) + len(v) + HEADER_OVERHEAD for k, v in environ.items() if k.startswith("HTTP_"))
         size += sum(len(environ.get(k) or "") + len(k) + HEADER_OVERHEAD for k in ("CONTENT_TYPE", "CONTENT_LENGTH"))
         return size <= self.services.config.max_header_bytes
+
+
+def _stored_claims(passage: Passage) -> tuple[str, bytes | None] | None:
+    """The stored claims document's ETag and bytes (None for a 304), when it can be served as stored."""
+    stored = as_stored_claims(passage.read)
+    if stored is None:
+        return None
+    return stored.etag, stored.result.body if stored.result is not None else None

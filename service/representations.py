@@ -6,7 +6,6 @@ from typing import Any
 
 from service.article_sources import HTML, TEXT, URL
 from service.store import FAILED, Article
-from service.view_links import view_link
 
 ARTICLES_PATH = "/v1/articles"
 EXTRACTED_SOURCES = (HTML, URL)
@@ -20,8 +19,9 @@ def claims_path(article_id: str) -> str:
     return f"{article_path(article_id)}/claims"
 
 
-def article_view(article: Article) -> dict[str, Any]:
-    """Status, timestamps and descriptive fields; the problem when failed.
+def article_view(article: Article, page_link: str) -> dict[str, Any]:
+    """Status, timestamps and descriptive fields, with ``page_link`` (the caller's signed page
+    link, :mod:`service.view_links`); the problem when failed.
 
     The claims of a done article come last, spliced in from the stored claims document
     (:func:`service.claims_document.with_claims`). Text the client sent is not echoed back:
@@ -44,7 +44,7 @@ def article_view(article: Article) -> dict[str, Any]:
         "source": article.source or TEXT,
         "published_at": article.published_at,
         "metadata": article.metadata,
-        "links": {"self": article_path(article.id), "claims": claims_path(article.id), "view": view_link(article.id)},
+        "links": {"self": article_path(article.id), "claims": claims_path(article.id), "view": page_link},
     }
     if article.source in EXTRACTED_SOURCES and article.text:
         view["text"] = article.text

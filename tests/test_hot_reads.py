@@ -1,4 +1,4 @@
-"""The plain claims read served below Flask answers exactly as Flask does, and only it is.
+"""The plain article and claims reads served below Flask answer exactly as Flask does, and only they are.
 
 Every request goes to two apps on the same Redis: the service as built (with the hot-reads
 layer) and the same app with the layer taken off. Their answers must be equal: status,
@@ -92,10 +92,11 @@ def assert_same_answer(hot: Spied, plain: Spied, path: str, headers: dict[str, s
     return first
 
 
-def test_the_plain_claims_read_and_its_304_skip_flask_and_answer_as_flask(done_article, caplog) -> None:
+@pytest.mark.parametrize("suffix", ["/claims", ""])
+def test_the_plain_reads_and_their_304s_skip_flask_and_answer_as_flask(done_article, caplog, suffix: str) -> None:
     config, auth, article_id = done_article
     hot, plain = pair(config)
-    path = f"/v1/articles/{article_id}/claims"
+    path = f"/v1/articles/{article_id}{suffix}"
     caplog.handler.addFilter(ContextFilter())  # as the service's log handler: the request's ids on its line
     with caplog.at_level(logging.INFO, logger="claimwire.request"):
         answered = assert_same_answer(hot, plain, path, auth)
@@ -117,7 +118,9 @@ def test_the_plain_claims_read_and_its_304_skip_flask_and_answer_as_flask(done_a
         ("/claims?min_checkworthiness=0.5", {}),
         ("/claims", {"Accept": "application/ld+json"}),
         ("/claims", {"If-None-Match": '"other"', "Accept": "text/html, application/ld+json"}),
-        ("", {}),
+        ("?x=1", {}),
+        ("", {"Accept": "text/html"}),
+        ("", {"Accept": "application/ld+json"}),
     ],
 )
 def test_other_reads_of_the_article_go_to_flask_unchanged(done_article, suffix: str, headers: dict[str, str]) -> None:
@@ -136,8 +139,9 @@ def test_other_reads_of_the_article_go_to_flask_unchanged(done_article, suffix: 
         ("another key's article", None),
     ],
 )
-def test_refused_claims_reads_are_handed_to_flask_with_the_gates_answer(
-    done_article, redis_conn: Redis, case: str, headers: dict[str, str] | None
+@pytest.mark.parametrize("suffix", ["/claims", ""])
+def test_refused_reads_are_handed_to_flask_with_the_gates_answer(
+    done_article, redis_conn: Redis, case: str, headers: dict[str, str] | None, suffix: str
 ) -> None:
     config, auth, article_id = done_article
     if case == "unknown article":
@@ -145,7 +149,7 @@ def test_refused_claims_reads_are_handed_to_flask_with_the_gates_answer(
     elif case == "another key's article":
         headers = {"Authorization": f"Bearer {ApiKeys(redis_conn).create('other')[1]}"}
     hot, plain = pair(config)
-    answered = assert_same_answer(hot, plain, f"/v1/articles/{article_id}/claims", headers or {})
+    answered = assert_same_answer(hot, plain, f"/v1/articles/{article_id}{suffix}", headers or {})
     assert answered.status_code in (401, 404)
     assert hot.flask_calls == 1
 
@@ -162,3 +166,16 @@ def test_a_limited_claims_read_is_429_from_flask_counted_once(done_article) -> N
     limited = plain.get(path, auth)
     assert limited.status_code == 429 and limited.headers["Retry-After"]
     assert limited.get_json()["type"] == hot.get(path, auth).get_json()["type"]
+
+
+def test_an_article_not_yet_done_is_read_below_flask_and_its_claims_by_flask(config: Config, redis_conn: Redis) -> None:
+    _, token = ApiKeys(redis_conn).create("cms")
+    auth = {"Authorization": f"Bearer {token}"}
+    hot, plain = pair(dataclasses.replace(config, rate_limit="1000/minute"))
+    article_id = hot.app.test_client().post("/v1/articles", json={"text": SHORT_TEXT}, headers=auth).get_json()["id"]
+    flask_calls = hot.flask_calls
+    article = assert_same_answer(hot, plain, f"/v1/articles/{article_id}", auth)
+    assert article.status_code == 200 and article.get_json()["status"] == "queued"
+    assert hot.flask_calls == flask_calls, "the article read went through Flask"
+    assert assert_same_answer(hot, plain, f"/v1/articles/{article_id}/claims", auth).status_code == 409
+    assert hot.flask_calls == flask_calls + 1

@@ -28,6 +28,7 @@ from service.problems import ARTICLE_NOT_DONE, ProblemError
 from service.representations import ARTICLES_PATH, article_path, article_view
 from service.schemas import ClaimsQuerySchema
 from service.store import DONE, PENDING, Article, StoredResult, Submission, seen_by
+from service.view_links import view_link
 from service.submission import submit_article
 
 bp = Blueprint("articles", __name__, url_prefix=ARTICLES_PATH)
@@ -51,7 +52,7 @@ def show(article_id: str) -> Response:
         if result is None:
             raise _not_done(article)
         return claims_jsonld(article, result.document()["claims"])
-    body = article_body(article, result)
+    body = article_body(article, result, view_link(article.id))
     return _json(body, entity_tag(body))
 
 
@@ -111,9 +112,9 @@ def _stored_claims(article_id: str) -> Response | None:
     return _json(stored.result.body, stored.etag)
 
 
-def article_body(article: Article, result: StoredResult | None) -> bytes:
+def article_body(article: Article, result: StoredResult | None, page_link: str) -> bytes:
     """The JSON of an article: :func:`article_view`, and the stored claims when done."""
-    view = article_view(article)
+    view = article_view(article, page_link)
     if article.status == DONE and result is not None:
         return with_claims(view, result.claims_json())
     return dumps(view)
@@ -148,7 +149,7 @@ def _vary_on_accept(response: Response) -> Response:
 def submission_response(submission: Submission) -> Response:
     """202 with Location while the extraction is pending; 200 with the article when settled."""
     article = submission.article
-    response = Response(article_body(article, submission.result), mimetype=JSON_MEDIA_TYPE)
+    response = Response(article_body(article, submission.result, view_link(article.id)), mimetype=JSON_MEDIA_TYPE)
     if article.status in PENDING:
         response.status_code = 202
         response.headers["Location"] = article_path(article.id)
