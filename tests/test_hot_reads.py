@@ -179,3 +179,14 @@ def test_an_article_not_yet_done_is_read_below_flask_and_its_claims_by_flask(con
     assert hot.flask_calls == flask_calls, "the article read went through Flask"
     assert assert_same_answer(hot, plain, f"/v1/articles/{article_id}/claims", auth).status_code == 409
     assert hot.flask_calls == flask_calls + 1
+
+
+@pytest.mark.parametrize("suffix", ["/claims", ""])
+def test_oversized_headers_go_to_flask_and_get_its_431(done_article, suffix: str) -> None:
+    config, auth, article_id = done_article
+    hot, plain = pair(config)
+    headers = {**auth, "X-Filler": "x" * config.max_header_bytes}
+    path = f"/v1/articles/{article_id}{suffix}"
+    answers = hot.get(path, headers), plain.get(path, headers)
+    assert [a.status_code for a in answers] == [431, 431] and answers[0].get_json() == answers[1].get_json()
+    assert (hot.gate_runs, hot.flask_calls) == (0, 1)
