@@ -14,8 +14,8 @@ import hashlib
 import json
 from typing import Any
 
-from service.representations import article_path
-from service.store import StoredResult
+from service.representations import article_path, article_view
+from service.store import DONE, Article, StoredResult
 
 CLAIMS_KEY = b',"claims":'
 
@@ -53,6 +53,14 @@ def build(article_id: str, extraction: dict[str, Any]) -> StoredResult:
     body, span = render_page(article_id, extraction["extractor_version"], extraction["detected_language"], len(claims),
                              dumps(claims))
     return StoredResult(body, entity_tag(body), span, len(claims))
+
+
+def article_body(article: Article, result: StoredResult | None, page_link: str) -> bytes:
+    """The JSON of an article: :func:`article_view`, and the stored claims when done (the same bytes under Flask and below it)."""
+    view = article_view(article, page_link)
+    if article.status == DONE and result is not None:
+        return with_claims(view, result.claims_json())
+    return dumps(view)
 
 
 def with_claims(view: dict[str, Any], claims_json: bytes) -> bytes:

@@ -30,8 +30,7 @@ from werkzeug.http import parse_accept_header, parse_etags, quote_etag
 
 from service.access import GATE_PASSAGE, Caller, pass_gate
 from service.article_reads import article_read, as_article_and_body, as_stored_claims, claims_read
-from service.blueprints.articles import article_body
-from service.claims_document import entity_tag
+from service.claims_document import article_body, entity_tag
 from service.context import Services
 from service.logs import log_context
 from service.negotiation import HTML, JSON, JSONLD, best_of

@@ -12,7 +12,6 @@ import base64
 import binascii
 import hashlib
 import json
-import re
 from typing import Any
 
 from flask import Blueprint, Response, request, url_for
@@ -20,12 +19,12 @@ from marshmallow import ValidationError
 
 from service.access import caller
 from service.article_reads import ARTICLE_ID, article_and_body, stored_claims
-from service.claims_document import dumps, entity_tag, render_page, with_claims
+from service.claims_document import article_body, dumps, entity_tag, render_page
 from service.blueprints.pages import article_page, claims_jsonld
 from service.context import services
 from service.negotiation import HTML, JSON, JSONLD, preferred
 from service.problems import ARTICLE_NOT_DONE, ProblemError
-from service.representations import ARTICLES_PATH, article_path, article_view
+from service.representations import ARTICLES_PATH, article_path
 from service.schemas import ClaimsQuerySchema
 from service.store import DONE, PENDING, Article, StoredResult, Submission, seen_by
 from service.view_links import view_link
@@ -110,14 +109,6 @@ def _stored_claims(article_id: str) -> Response | None:
     if stored.result is None:
         return _not_modified(stored.etag)
     return _json(stored.result.body, stored.etag)
-
-
-def article_body(article: Article, result: StoredResult | None, page_link: str) -> bytes:
-    """The JSON of an article: :func:`article_view`, and the stored claims when done."""
-    view = article_view(article, page_link)
-    if article.status == DONE and result is not None:
-        return with_claims(view, result.claims_json())
-    return dumps(view)
 
 
 def _json(body: bytes, etag: str | None = None) -> Response:
