@@ -29,21 +29,21 @@ from werkzeug.datastructures import ETags, MIMEAccept
 from werkzeug.http import parse_accept_header, parse_etags, quote_etag
 
 from service.access import GATE_PASSAGE, Caller, pass_gate
-from service.article_reads import article_read, as_article_and_body, as_stored_claims, claims_read
+from service.article_reads import ARTICLE_ID, article_read, as_article_and_body, as_stored_claims, claims_read
 from service.claims_document import article_body, entity_tag
 from service.context import Services
 from service.logs import log_context
 from service.negotiation import HTML, JSON, JSONLD, best_of
 from service.ratelimit import rate_limit_headers_of
+from service.representations import ARTICLES_PATH
 from service.request_gate import OK, Passage
+from service.request_limits import HEADER_OVERHEAD
 from service.request_log import REQUEST_ID_HEADER, record_request, request_id_for
 from service.store import DONE, seen_by
 from service.view_links import ViewLinks
 
-ARTICLE_PATH = re.compile(r"/v1/articles/([0-9a-f]{32})(/claims)?")
-ARTICLE_ROUTE, CLAIMS_ROUTE = "/v1/articles/{article_id}", "/v1/articles/{article_id}/claims"
-# Per header, the ": " and CRLF; the environ's names carry ``HTTP_`` besides: an upper bound.
-HEADER_OVERHEAD = 4
+ARTICLE_PATH = re.compile(rf"{ARTICLES_PATH}/({ARTICLE_ID.pattern})(/claims)?")
+ARTICLE_ROUTE, CLAIMS_ROUTE = f"{ARTICLES_PATH}/{{article_id}}", f"{ARTICLES_PATH}/{{article_id}}/claims"
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -108,6 +108,7 @@ class HotReads:
         their bound by a margin that needs no exact count."""
         if best_of(parse_accept_header(environ.get("HTTP_ACCEPT"), MIMEAccept), *offered) != JSON:
             return False
+        # The environ's names carry ``HTTP_`` besides the header's: an upper bound of the headers' size.
         size = sum(len(k) + len(v) + HEADER_OVERHEAD for k, v in environ.items() if k.startswith("HTTP_"))
         size += sum(len(environ.get(k) or "") + len(k) + HEADER_OVERHEAD for k in ("CONTENT_TYPE", "CONTENT_LENGTH"))
         return size <= self.services.config.max_header_bytes
