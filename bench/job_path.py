@@ -12,14 +12,15 @@ two services; the reference for each service is the mean of the runs just before
 just after it, so that load drifting on the machine falls on both sides alike. Also
 measured, per service: the seed article from ``POST /v1/extract`` to its claims (done),
 warm, median of 10 (deleted between runs so that each run extracts it again); the RSS of
-each worker (its model loaded, before and after the burst) and of each API process. The
-last line is JSON.
+each worker (its model loaded, before and after the burst), of each work-horse after the
+burst (RSS and the USS it adds to its worker) and of each API process. The last line is JSON.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -68,6 +69,25 @@ def worker_rss(service: Service) -> list[float]:
             if proc.ppid() not in pids:
                 sizes.append(proc.memory_info().rss / MB)
         except psutil.Error:
+            continue
+    return sorted(sizes)
+
+
+def horse_memory(service: Service) -> list[tuple[float, float]]:
+    """(RSS, USS) in MiB of each work-horse (a worker's child in a process group of its own).
+
+    The RSS counts the pages a horse shares with its worker; the USS only its own copies,
+    what it adds to the worker's memory.
+    """
+    processes = service.processes("worker")
+    workers = {p.pid for p in processes if p.ppid() not in {q.pid for q in processes}}
+    sizes = []
+    for proc in processes:
+        try:
+            if proc.ppid() in workers and os.getpgid(proc.pid) == proc.pid:
+                info = proc.memory_full_info()
+                sizes.append((info.rss / MB, info.uss / MB))
+        except (psutil.Error, ProcessLookupError):
             continue
     return sorted(sizes)
 
@@ -146,6 +166,7 @@ def through_service(workers: int, texts: list[str]) -> dict:
             "latency_s": latency,
             "worker_rss_loaded": rss_loaded,
             "worker_rss_after": worker_rss(service),
+            "horses_after": horse_memory(service),
             "api_rss": service.rss_mib("api"),
         }
 
@@ -179,6 +200,8 @@ def main() -> None:
         print(f"  RSS (MiB)        workers loaded {', '.join(f'{r:.0f}' for r in s['worker_rss_loaded'])}; "
               f"after the burst {', '.join(f'{r:.0f}' for r in s['worker_rss_after'])}; "
               f"API processes (master first) {', '.join(f'{r:.0f}' for r in s['api_rss'])}")
+        print(f"  work-horses      after the burst, RSS / USS (MiB) "
+              f"{', '.join(f'{r:.0f} / {u:.0f}' for r, u in s['horses_after']) or 'none'}")
     print(f"2 workers / 1      {rates[2] / rates[1]:.2f}x")
     print(json.dumps({
         "documents": len(texts), "words": words,
@@ -191,6 +214,8 @@ def main() -> None:
         "worker_rss_loaded_mib": {str(n): [round(r) for r in s["worker_rss_loaded"]] for n, s in services.items()},
         "worker_rss_after_mib": {str(n): [round(r) for r in s["worker_rss_after"]] for n, s in services.items()},
         "api_rss_mib": {str(n): [round(r) for r in s["api_rss"]] for n, s in services.items()},
+        "horse_rss_uss_after_mib": {str(n): [[round(r), round(u)] for r, u in s["horses_after"]]
+                                    for n, s in services.items()},
     }))
 
 

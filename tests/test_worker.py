@@ -93,6 +93,31 @@ def test_killed_work_horse_is_retried_and_ends_done(config, start_worker, store,
     assert article.attempts == 2
 
 
+def test_one_work_horse_runs_job_after_job(config, start_worker, store, queue):
+    """The horse outlives its job (workers.horse): consecutive articles are extracted by one process."""
+    worker = start_worker()
+    horses = []
+    for n in range(3):
+        article_id = submit(config, f"{SHORT_TEXT} Round {n}.")
+        poll(lambda: store.get(article_id).status == "done", bool, 60, "the extraction")
+        horses.append(horse_of(worker.pid, queue).pid)
+    assert len(set(horses)) == 1 and horses[0] != worker.pid, horses
+
+
+def test_a_work_horse_killed_between_jobs_is_replaced_and_the_next_job_runs_once(config, start_worker, store, queue):
+    worker = start_worker()
+    first = submit(config, f"{SHORT_TEXT} Before the kill.")
+    poll(lambda: store.get(first).status == "done", bool, 60, "the first extraction")
+    idle = horse_of(worker.pid, queue)
+    idle.send_signal(signal.SIGKILL)
+    poll(lambda: idle.status() == psutil.STATUS_ZOMBIE, bool, 30, "the killed horse to die")
+    second = submit(config, f"{SHORT_TEXT} After the kill.")
+    poll(lambda: store.get(second).status == "done", bool, 60, "the second extraction")
+    assert store.get(second).attempts == 1, "the job was sent to the dead horse and retried"
+    assert horse_of(worker.pid, queue).pid != idle.pid
+    assert not psutil.pid_exists(idle.pid), "the dead horse was not reaped"
+
+
 def started_within(start) -> float:
     """Start a worker and return the seconds it took to register: what start-up costs the machine now."""
     began = time.monotonic()

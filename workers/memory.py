@@ -1,9 +1,10 @@
 """A bound on the memory of the process that runs one extraction.
 
-RQ forks a work-horse per job; bounding the work-horse's address space (``RLIMIT_AS``)
-makes an extraction that would grow past ``CLAIMWIRE_JOB_MEMORY_MB`` fail with a
-``MemoryError`` inside the job, which the job records as the article's problem, instead of
-growing until the kernel's OOM killer takes the worker or a neighbour. The worker itself
+Extractions run in a work-horse forked by the worker (:mod:`workers.horse`); bounding the
+horse's address space (``RLIMIT_AS``) makes an extraction that would grow past
+``CLAIMWIRE_JOB_MEMORY_MB`` fail with a ``MemoryError`` inside the job, which the job
+records as the article's problem (the horse then retires), instead of growing until the
+kernel's OOM killer takes the worker or a neighbour. The worker itself
 is never bounded, so it lives on to take the next job.
 """
 

@@ -2,9 +2,9 @@
 
 The spaCy pipeline is loaded and warmed up (one extraction, which fills the lazily built
 tables of its stages) before the worker starts, and the objects it made are then frozen
-out of the garbage collector: every work-horse RQ forks for a job inherits a ready
-pipeline instead of loading or warming it again, and its collector does not write to
-(and so copy) the pages it shares with the worker. Recovery from dead workers is RQ's
+out of the garbage collector: the work-horse the worker forks (:mod:`workers.horse`, one
+for many jobs) inherits a ready pipeline instead of loading or warming it again, and its
+collector does not write to (and so copy) the pages it shares with the worker. Recovery from dead workers is RQ's
 own (execution heartbeats, StartedJobRegistry cleanup during maintenance, ``Retry``),
 tuned by :class:`workers.liveness.Liveness` so that a killed worker's article leaves
 ``running`` within ``CLAIMWIRE_STALE_AFTER`` seconds; the hooks in :mod:`workers.jobs`
@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import functools
 import gc
+import json
+import random
 import signal
 from datetime import datetime, timezone
 from typing import Any
@@ -33,6 +35,7 @@ from rq.exceptions import DeserializationError
 from rq.executions import Execution
 from rq.job import Job
 from rq.registry import StartedJobRegistry
+from rq.worker.base import logger as rq_logger
 
 from service import metrics
 from service.config import Config
@@ -41,6 +44,7 @@ from service.parent_death import forks_die_with_us
 from service.queueing import JOB_FUNCTIONS, JOB_SERIALIZER, REQUEST_ID_META, ExtractionJobs
 from service.store import connect
 from workers.claims import dump_extraction
+from workers.horse import Horse, WaitResult, start_horse
 from workers.jobs import record_horse_death
 from workers.liveness import Liveness, release_dead_scheduler_locks
 from workers.memory import limit_memory
@@ -58,7 +62,11 @@ WARM_UP_PUBLISHED_AT = datetime(2023, 3, 21, tzinfo=timezone.utc)
 
 
 class ExtractionWorker(Worker):
-    """An RQ worker that notices dead workers within bounds set by :class:`Liveness`.
+    """An RQ worker whose work-horse outlives its job, and that notices dead workers within bounds set by :class:`Liveness`.
+
+    RQ forks a work-horse per job; this worker forks one (:mod:`workers.horse`) and sends it
+    job after job, with RQ's monitoring, heartbeats, timeouts and handling of a dead horse
+    unchanged: only the fork, the wait for the horse and the horse's loop are its own.
 
     Its job heartbeats outlive the monitoring interval by a set grace: RQ's own grace is
     a fixed 60 seconds, which would make a dead worker's job linger for over a minute
@@ -75,6 +83,7 @@ class ExtractionWorker(Worker):
     def __init__(self, *args: Any, liveness: Liveness, job_memory_mb: int = 0, **kwargs: Any) -> None:
         self.liveness = liveness  # first: RQ's __init__ reads dequeue_timeout
         self.job_memory_mb = job_memory_mb
+        self._horse: Horse | None = None
         super().__init__(
             *args,
             worker_ttl=liveness.worker_ttl,
@@ -88,10 +97,50 @@ class ExtractionWorker(Worker):
         """Seconds an idle worker blocks on the queue: one maintenance interval."""
         return self.liveness.maintenance_interval
 
-    def main_work_horse(self, job: Job, queue: Queue) -> None:
-        """The forked work-horse: bound its memory, then run the job as RQ does."""
+    def fork_work_horse(self, job: Job, queue: Queue) -> None:
+        """Send the job to the horse, forking one first if there is none (or it has died since its last job)."""
+        assert self.execution is not None  # RQ's prepare_execution has just made it
+        message = json.dumps([job.id, self.execution.id, queue.name]).encode()
+        if self._horse is None or not self._horse.send(message):
+            self._horse = start_horse(self._become_horse, self._perform_sent_job)
+            self._horse.send(message)  # a horse that died at birth is reported by wait_for_horse
+        self._horse_pid = self._horse.pid
+
+    def wait_for_horse(self) -> WaitResult:
+        """Wait until the horse has finished the job, or has ended (reaped, with its wait status)."""
+        if self._horse is None:
+            return super().wait_for_horse()
+        outcome = self._horse.wait()
+        if not self._horse.alive:
+            self._horse = None
+        return outcome
+
+    def teardown(self) -> None:
+        """RQ's teardown, after ending the idle horse."""
+        if self._horse is not None and not self.is_horse:
+            self._horse.retire()
+            self._horse = None
+        super().teardown()
+
+    def _become_horse(self) -> None:
+        """In the freshly forked horse, once: what RQ's work-horse does first, and the memory bound."""
+        random.seed()
+        self.setup_work_horse_signals()
+        self._is_horse = True
+        self.log = rq_logger
         limit_memory(self.job_memory_mb)
-        super().main_work_horse(job, queue)
+
+    def _perform_sent_job(self, message: bytes) -> bool:
+        """In the horse: run one job the worker sent, as RQ's work-horse runs it; whether it succeeded."""
+        job_id, execution_id, queue_name = json.loads(message)
+        job = self.job_class.fetch(job_id, connection=self.connection, serializer=self.serializer)
+        queue = next(q for q in self.queues if q.name == queue_name)
+        execution = Execution.fetch(execution_id, job.id, connection=self.connection)
+        execution._job = job  # as RQ's spawned horse does: the execution is the job's
+        self.executions.clear()
+        self.executions[execution.id] = execution
+        with log_context(*_log_ids(job)):
+            return self.perform_job(job, queue, execution)
 
     def run_maintenance_tasks(self) -> None:
         """RQ's maintenance (which starts this worker's scheduler if it can take the lock), after
