@@ -43,7 +43,7 @@ PUBLISHED_AT = "2023-03-21T09:00:00Z"
 CLIENT_THREADS = 8
 LATENCY_RUNS = 10
 BURST_TIMEOUT = 600.0
-POLL_EVERY = 0.01
+POLL_EVERY = 0.05  # the statuses of the articles not yet done; rarely, so that the bench takes little CPU from the workers
 HTTP_TIMEOUT = 60.0
 
 
@@ -138,15 +138,17 @@ def burst(service: Service, texts: list[str]) -> float:
     with ThreadPoolExecutor(CLIENT_THREADS) as pool:
         ids = list(pool.map(post, texts))
     deadline = time.monotonic() + BURST_TIMEOUT
+    pending = ids
     while time.monotonic() < deadline:
         with redis.pipeline(transaction=False) as pipe:
-            for article_id in ids:
+            for article_id in pending:
                 pipe.hget(f"claimwire:article:{article_id}", "status")
             statuses = pipe.execute()
-        if all(s == b"done" for s in statuses):
-            return time.perf_counter() - started
         if any(s in (b"failed", None) for s in statuses):
             raise RuntimeError(f"an article failed or vanished: {statuses}")
+        pending = [i for i, s in zip(pending, statuses) if s != b"done"]
+        if not pending:
+            return time.perf_counter() - started
         time.sleep(POLL_EVERY)
     raise TimeoutError(f"not all done within {BURST_TIMEOUT:.0f} s")
 
