@@ -11,7 +11,7 @@ from workers.pipeline.linking import combine, role_candidates
 from workers.pipeline.quotes import find_quotes
 from workers.pipeline.roles import ROLES
 from workers.training.role_examples import biluo, role_spans
-from workers.training.split import PARTS, part_of
+from workers.training.split import PARTS, fitting_parts, part_of
 
 _NLP = spacy.blank("en")
 _NLP.add_pipe("sentencizer")
@@ -40,6 +40,12 @@ def test_the_split_is_fixed_by_the_id_and_takes_about_a_fifth_for_test() -> None
     assert set(parts) == set(PARTS)
     assert 0.15 < parts.count("test") / len(ids) < 0.25
     assert 0.1 < parts.count("validation") / len(ids) < 0.2
+
+
+def test_the_shipped_refit_adds_validation_to_training_and_no_mode_fits_on_test() -> None:
+    assert fitting_parts(refit=True) == ("training", "validation")
+    assert fitting_parts(refit=False) == ("training",)
+    assert all("test" not in fitting_parts(refit) for refit in (True, False))
 
 
 def test_gold_spans_are_cut_at_sentence_starts_and_never_overlap() -> None:

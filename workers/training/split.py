@@ -6,12 +6,17 @@ documents are added. Three parts:
 - **test**: a fifth of the documents (by a salted hash). Never used for training, model
   selection or rule tuning; scored once, at the end of a change.
 - **validation**: a sixth of the rest (by a second salted hash). Model selection (training
-  epochs, the decision thresholds) and comparisons while developing.
-- **training**: everything else; what the learned parts are fitted on.
+  epochs, the decision thresholds) and comparisons while developing. Once everything is
+  chosen, the shipped learned parts are refitted on training and validation together
+  (``--refit`` of the trainers): more annotated documents pay, and nothing is chosen on
+  validation any more.
+- **training**: everything else; what the learned parts are fitted on while things are
+  chosen on validation (``--select``).
 """
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 from pathlib import Path
 
@@ -35,6 +40,21 @@ def part_of(doc_id: str) -> str:
     return "training"
 
 
+def fitting_parts(refit: bool) -> tuple[str, ...]:
+    """The parts the learned parts are fitted on: training and validation for the shipped
+    refit, training alone while things are still chosen on validation; never test."""
+    return ("training", "validation") if refit else ("training",)
+
+
+def add_mode_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--refit`` or ``--select``, one required: a run never fits on the wrong parts by default."""
+    mode = parser.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--refit", action="store_true",
+                      help="fit on training + validation: the shipped model, nothing chosen")
+    mode.add_argument("--select", action="store_true",
+                      help="fit on training only, to choose things on validation")
+
+
 def split(path: Path) -> dict[str, list[dict]]:
     """The documents of a JSONL gold file by part, in file order."""
     parts: dict[str, list[dict]] = {name: [] for name in PARTS}
@@ -45,8 +65,6 @@ def split(path: Path) -> dict[str, list[dict]]:
 
 def main() -> None:
     """Write the parts of a gold file as PREFIX.{training,validation,test}.jsonl (for scoring)."""
-    import argparse
-
     from workers.jsonl import write_jsonl
 
     parser = argparse.ArgumentParser(description=main.__doc__)

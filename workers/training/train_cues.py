@@ -1,11 +1,14 @@
 """Learns the cue lexicon: per verb lemma and frame, how often it is an annotated cue.
 
-Usage: python -m workers.training.train_cues GOLD.jsonl
+Usage: python -m workers.training.train_cues GOLD.jsonl (--refit | --select) [--out PATH]
 
-Reads gold attributions in the common JSONL format, parses the training part of the
-split (:mod:`workers.training.split`), counts for every verb whether it lies inside a
-gold cue span, picks the probability threshold with the best token-level F1 on the
-training part, and writes ``workers/pipeline/data/cue_frames.json``.
+Reads gold attributions in the common JSONL format, parses the documents it fits on,
+counts for every verb whether it lies inside a gold cue span, picks the probability
+threshold by leave-one-out on those same observations (so no held-out part is needed),
+and writes ``workers/pipeline/data/cue_frames.json``. ``--refit`` (``make train``, the
+shipped lexicon) fits on the training and validation parts of the split
+(:mod:`workers.training.split`); ``--select`` on the training part alone, the lexicon to
+choose things on validation with. The test part is never read.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from workers.pipeline.model import load_nlp
 from workers.pipeline.parse import parse_many
 from workers.pipeline.quotes import find_quotes
 from workers.pipeline.rules import frame_key, source_of
-from workers.training.split import split
+from workers.training.split import add_mode_arguments, fitting_parts, split
 
 Counts = dict[str, dict[str, list[int]]]
 BETA = 1.5
@@ -60,7 +63,7 @@ def _loo_probability(counts: Counts, lemma: str, frame: str, label: bool) -> flo
 
 
 def best_threshold(counts: Counts, observations: list[tuple[str, str, bool]]) -> float:
-    """The threshold with the best leave-one-out F-beta of cue decisions on the training observations.
+    """The threshold with the best leave-one-out F-beta of cue decisions on the fitted observations.
 
     Each observation is judged by counts without itself, so lemmas seen once do not look
     perfectly reliable and the threshold is not fitted to them. Recall weighs more
@@ -88,10 +91,12 @@ def best_threshold(counts: Counts, observations: list[tuple[str, str, bool]]) ->
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("gold", type=Path)
+    add_mode_arguments(parser)
     parser.add_argument("--out", type=Path, default=LEXICON_PATH)
     args = parser.parse_args(argv)
-    train = split(args.gold)["training"]
-    counts, observations = count_frames(train)
+    parts = split(args.gold)
+    fitted = [doc for name in fitting_parts(args.refit) for doc in parts[name]]
+    counts, observations = count_frames(fitted)
     threshold = best_threshold(counts, observations)
     # Frames never seen as cues matter only where they overrule the hand lexicon's prior.
     kept = {lemma: {f: c for f, c in sorted(frames.items()) if c[0] > 0 or hand_prior(lemma, f)}
@@ -100,7 +105,7 @@ def main(argv: list[str] | None = None) -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     lines = ",\n".join(f"{json.dumps(lemma)}: {json.dumps(frames)}" for lemma, frames in kept.items())
     args.out.write_text(f'{{"threshold": {threshold},\n"counts": {{\n{lines}\n}}}}\n', encoding="utf-8")
-    print(f"training docs {len(train)}, verb observations {len(observations)}, "
+    print(f"fitted on {' + '.join(fitting_parts(args.refit))}: {len(fitted)} docs, verb observations {len(observations)}, "
           f"lemmas kept {len(kept)}, threshold {threshold}")
 
 
