@@ -4,11 +4,11 @@ The spaCy pipeline is loaded and warmed up (one extraction, which fills the lazi
 tables of its stages) before the worker starts, and the objects it made are then frozen
 out of the garbage collector: the work-horse the worker forks (:mod:`workers.horse`, one
 for many jobs) inherits a ready pipeline instead of loading or warming it again, and its
-collector does not write to (and so copy) the pages it shares with the worker. Recovery from dead workers is RQ's
-own (execution heartbeats, StartedJobRegistry cleanup during maintenance, ``Retry``),
-tuned by :class:`workers.liveness.Liveness` so that a killed worker's article leaves
-``running`` within ``CLAIMWIRE_STALE_AFTER`` seconds; the hooks in :mod:`workers.jobs`
-carry RQ's decision over to the article.
+collector does not write to (and so copy) the pages it shares with the worker. Recovery
+from dead workers is RQ's own (execution heartbeats, StartedJobRegistry cleanup during
+maintenance, ``Retry``), tuned by :class:`workers.liveness.Liveness` so that a killed
+worker's article leaves ``running`` within ``CLAIMWIRE_STALE_AFTER`` seconds; the hooks in
+:mod:`workers.jobs` carry RQ's decision over to the article.
 
 A busy RQ worker whose heartbeat meets a Redis outage exits; its job is then retried like
 any dead worker's. Started again (by ``serve`` or a container runtime) while Redis is
@@ -62,7 +62,7 @@ WARM_UP_PUBLISHED_AT = datetime(2023, 3, 21, tzinfo=timezone.utc)
 
 
 class ExtractionWorker(Worker):
-    """An RQ worker whose work-horse outlives its job, and that notices dead workers within bounds set by :class:`Liveness`.
+    """An RQ worker whose work-horse outlives its job, and that notices dead workers in bounded time.
 
     RQ forks a work-horse per job; this worker forks one (:mod:`workers.horse`) and sends it
     job after job, with RQ's monitoring, heartbeats, timeouts and handling of a dead horse
