@@ -13,7 +13,8 @@ just after it, so that load drifting on the machine falls on both sides alike. A
 measured, per service: the seed article from ``POST /v1/extract`` to its claims (done),
 warm, median of 10 (deleted between runs so that each run extracts it again); the RSS of
 each worker (its model loaded, before and after the burst), of each work-horse after the
-burst (RSS and the USS it adds to its worker) and of each API process. The last line is JSON.
+burst (RSS and the USS it adds to its worker) and of each API process, and how many
+work-horses were forked during the burst. The last line is JSON.
 """
 
 from __future__ import annotations
@@ -92,6 +93,12 @@ def horse_memory(service: Service) -> list[tuple[float, float]]:
     return sorted(sizes)
 
 
+def horses_forked(service: Service) -> int:
+    """Work-horses the workers have forked so far, as their log lines say (workers.horse)."""
+    text = service.log.read_text(encoding="utf-8", errors="replace")
+    return sum(1 for line in text.splitlines() if "work-horse" in line and "forked" in line)
+
+
 def wait_for_workers(redis: Redis, count: int) -> None:
     from rq import Worker
 
@@ -162,6 +169,7 @@ def through_service(workers: int, texts: list[str]) -> dict:
             extract(service, session, {"text": f"The minister said that taxes would rise by {i + 2} percent."})
         rss_loaded = worker_rss(service)
         latency = seed_latency(service, session)
+        forked_before = horses_forked(service)
         seconds = burst(service, texts)
         return {
             "seconds": seconds,
@@ -169,6 +177,7 @@ def through_service(workers: int, texts: list[str]) -> dict:
             "worker_rss_loaded": rss_loaded,
             "worker_rss_after": worker_rss(service),
             "horses_after": horse_memory(service),
+            "horses_forked": horses_forked(service) - forked_before,
             "api_rss": service.rss_mib("api"),
         }
 
@@ -203,7 +212,8 @@ def main() -> None:
               f"after the burst {', '.join(f'{r:.0f}' for r in s['worker_rss_after'])}; "
               f"API processes (master first) {', '.join(f'{r:.0f}' for r in s['api_rss'])}")
         print(f"  work-horses      after the burst, RSS / USS (MiB) "
-              f"{', '.join(f'{r:.0f} / {u:.0f}' for r, u in s['horses_after']) or 'none'}")
+              f"{', '.join(f'{r:.0f} / {u:.0f}' for r, u in s['horses_after']) or 'none'}; "
+              f"{s['horses_forked']} forked during the burst")
     print(f"2 workers / 1      {rates[2] / rates[1]:.2f}x")
     print(json.dumps({
         "documents": len(texts), "words": words,
@@ -216,6 +226,7 @@ def main() -> None:
         "worker_rss_loaded_mib": {str(n): [round(r) for r in s["worker_rss_loaded"]] for n, s in services.items()},
         "worker_rss_after_mib": {str(n): [round(r) for r in s["worker_rss_after"]] for n, s in services.items()},
         "api_rss_mib": {str(n): [round(r) for r in s["api_rss"]] for n, s in services.items()},
+        "horses_forked_in_burst": {str(n): s["horses_forked"] for n, s in services.items()},
         "horse_rss_uss_after_mib": {str(n): [[round(r), round(u)] for r, u in s["horses_after"]]
                                     for n, s in services.items()},
     }))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import resource
 import signal
 import time
 from pathlib import Path
@@ -60,6 +61,19 @@ def test_a_horse_retires_after_its_share_of_jobs(tmp_path: Path, monkeypatch: py
     assert horse.send(b"a") and horse.wait() == (horse.pid, os.EX_OK, None)
     assert horse.send(b"b")
     horse.wait()
+    assert not horse.alive
+
+
+def test_a_horse_whose_peak_memory_doubled_retires(tmp_path: Path) -> None:
+    def hungry(message: bytes) -> bool:
+        size = 3 * resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        block = bytearray(size)  # zero-filled: every page touched
+        return len(block) == size
+
+    horse = start_horse(lambda: None, hungry)
+    assert horse.send(b"big")
+    pid, status, _ = horse.wait()
+    assert pid == horse.pid and os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
     assert not horse.alive
 
 

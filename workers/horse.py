@@ -21,6 +21,7 @@ word) cannot accumulate without bound.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import resource
@@ -133,21 +134,34 @@ def start_horse(prepare: Callable[[], None], run_job: Callable[[bytes], bool]) -
         pass
     os.close(inbox)
     os.close(outbox)
+    log.info("work-horse %d forked", pid)
     return Horse(pid, to_horse, from_horse)
 
 
 def _serve(inbox: int, outbox: int, run_job: Callable[[bytes], bool]) -> None:
     """Run jobs until the worker closes the pipe, or the horse retires (see the module's docstring)."""
     birth_size = _peak_memory()
-    for served in range(1, JOBS_PER_HORSE + 1):
+    for served in itertools.count(1):
         message = os.read(inbox, MAX_MESSAGE)
         if not message:  # the worker closed its end
             return
         succeeded = run_job(message)
-        last = not succeeded or served == JOBS_PER_HORSE or _peak_memory() > GROWTH_LIMIT * birth_size
-        os.write(outbox, RETIRING if last else DONE)
-        if last:
+        reason = _retirement(succeeded, served, _peak_memory() / birth_size)
+        os.write(outbox, DONE if reason is None else RETIRING)
+        if reason is not None:
+            log.info("work-horse %d: retiring after %d jobs (%s)", os.getpid(), served, reason)
             return
+
+
+def _retirement(succeeded: bool, served: int, growth: float) -> str | None:
+    """Why the horse retires after this job, or None when it goes on."""
+    if not succeeded:
+        return "the job failed"
+    if growth > GROWTH_LIMIT:
+        return f"its peak memory grew {growth:.1f}-fold"
+    if served >= JOBS_PER_HORSE:
+        return "its share of jobs"
+    return None
 
 
 def _peak_memory() -> int:
