@@ -14,7 +14,10 @@ scheduler lock, a lock RQ keeps for 61 seconds after its holder's last heartbeat
 worker's maintenance releases the lock of a scheduler silent for as long as a job's
 heartbeat may be (S/2), and its own scheduler takes over: a retry outlives a dead
 scheduler by about S (S/2 more when the only live worker has just started), not by a
-minute.
+minute. Likewise the lock of a queue's registry maintenance, which RQ takes for 899
+seconds and releases when the cleaning ends: a worker that dies while cleaning (its Redis
+went away mid-clean) would leave it, and no worker would notice a dead job on that queue
+for 15 minutes. A worker's maintenance cuts such a lock to one maintenance interval.
 """
 
 from __future__ import annotations
@@ -96,3 +99,18 @@ def release_dead_scheduler_locks(redis: Redis, queues: list[Queue], silence_limi
         if beat is not None and now - beat > silence_limit and release_lock(redis, key, holder):
             released.append(queue.name)
     return released
+
+
+def bound_cleaning_locks(redis: Redis, queues: list[Queue], seconds: int) -> list[str]:
+    """Cut each queue's registry-maintenance lock to ``seconds`` where it would live longer.
+
+    A cleaning takes well under a second, so a live holder is done long before; a dead
+    holder's lock then lapses within ``seconds`` instead of RQ's 899. Returns the queues
+    whose lock was cut.
+    """
+    cut: list[str] = []
+    for queue in queues:
+        if redis.ttl(queue.registry_cleaning_key) > seconds:
+            redis.expire(queue.registry_cleaning_key, seconds)
+            cut.append(queue.name)
+    return cut

@@ -46,7 +46,7 @@ from service.store import connect
 from workers.claims import dump_extraction
 from workers.horse import Horse, WaitResult, start_horse
 from workers.jobs import record_horse_death
-from workers.liveness import Liveness, release_dead_scheduler_locks
+from workers.liveness import Liveness, bound_cleaning_locks, release_dead_scheduler_locks
 from workers.memory import limit_memory
 from workers.pipeline import Extractor, get_extractor
 from workers.timeouts import RepeatingDeathPenalty
@@ -144,11 +144,15 @@ class ExtractionWorker(Worker):
 
     def run_maintenance_tasks(self) -> None:
         """RQ's maintenance (which starts this worker's scheduler if it can take the lock), after
-        releasing the lock of a dead scheduler."""
+        releasing the lock of a dead scheduler and cutting a dead cleaner's lock (:mod:`workers.liveness`)."""
         if self.scheduler is not None:
             released = release_dead_scheduler_locks(self.connection, self.queues, self.liveness.scheduler_silence_limit)
             if released:
                 self.log.warning("Worker %s: released the lock of a silent scheduler on %s", self.name, released)
+        cut = bound_cleaning_locks(self.connection, self.queues, self.liveness.maintenance_interval)
+        if cut:
+            self.log.warning("Worker %s: cut the registry-maintenance lock on %s to %d s", self.name, cut,
+                             self.liveness.maintenance_interval)
         super().run_maintenance_tasks()
 
     def handle_job_success(
