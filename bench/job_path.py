@@ -60,35 +60,47 @@ def pipeline_alone(texts: list[str]) -> float:
     return time.perf_counter() - started
 
 
-def worker_rss(service: Service) -> list[float]:
-    """RSS of each worker process (not of a work-horse it forked), in MiB."""
-    workers = service.processes("worker")
-    pids = {p.pid for p in workers}
-    sizes = []
-    for proc in workers:
+def worker_tree(service: Service) -> tuple[list[psutil.Process], list[psutil.Process]]:
+    """The worker processes, and their work-horses (a worker's child in a process group of its own;
+    the other child, RQ's scheduler, stays in the worker's group)."""
+    processes = service.processes("worker")
+    pids = {p.pid for p in processes}
+    workers, horses = [], []
+    for proc in processes:
         try:
             if proc.ppid() not in pids:
-                sizes.append(proc.memory_info().rss / MB)
+                workers.append(proc)
+            elif os.getpgid(proc.pid) == proc.pid:
+                horses.append(proc)
+        except (psutil.Error, ProcessLookupError):
+            continue
+    worker_pids = {w.pid for w in workers}
+    return workers, [h for h in horses if h.ppid() in worker_pids]
+
+
+def worker_rss(service: Service) -> list[float]:
+    """RSS of each worker process (not of a work-horse it forked), in MiB."""
+    sizes = []
+    for proc in worker_tree(service)[0]:
+        try:
+            sizes.append(proc.memory_info().rss / MB)
         except psutil.Error:
             continue
     return sorted(sizes)
 
 
 def horse_memory(service: Service) -> list[tuple[float, float]]:
-    """(RSS, USS) in MiB of each work-horse (a worker's child in a process group of its own).
+    """(RSS, USS) in MiB of each work-horse.
 
     The RSS counts the pages a horse shares with its worker; the USS only its own copies,
     what it adds to the worker's memory.
     """
-    processes = service.processes("worker")
-    workers = {p.pid for p in processes if p.ppid() not in {q.pid for q in processes}}
     sizes = []
-    for proc in processes:
+    for proc in worker_tree(service)[1]:
         try:
-            if proc.ppid() in workers and os.getpgid(proc.pid) == proc.pid:
-                info = proc.memory_full_info()
-                sizes.append((info.rss / MB, info.uss / MB))
-        except (psutil.Error, ProcessLookupError):
+            info = proc.memory_full_info()
+            sizes.append((info.rss / MB, info.uss / MB))
+        except psutil.Error:
             continue
     return sorted(sizes)
 
