@@ -94,11 +94,9 @@ class Horse:
         self._reap()
 
     def _reap(self) -> WaitResult:
-        for fd in (self._to_horse, self._from_horse):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+        if self.alive:  # close once: a second close could hit a descriptor reused since
+            os.close(self._to_horse)
+            os.close(self._from_horse)
         self.alive = False
         try:
             return os.wait4(self.pid, 0)
