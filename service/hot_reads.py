@@ -30,7 +30,6 @@ from werkzeug.http import parse_accept_header, parse_etags, quote_etag
 
 from service.access import GATE_PASSAGE, Caller, pass_gate
 from service.article_reads import ARTICLE_ID, article_read, as_article_and_body, as_stored_claims, claims_read
-from service.claims_document import article_body, entity_tag
 from service.context import Services
 from service.logs import log_context
 from service.negotiation import HTML, JSON, JSONLD, best_of
@@ -38,8 +37,8 @@ from service.ratelimit import rate_limit_headers_of
 from service.representations import ARTICLES_PATH
 from service.request_gate import OK, Passage
 from service.request_limits import HEADER_OVERHEAD
+from service.rendered_articles import RenderedArticles
 from service.request_log import REQUEST_ID_HEADER, record_request, request_id_for
-from service.store import DONE, seen_by
 from service.view_links import ViewLinks
 
 ARTICLE_PATH = re.compile(rf"{ARTICLES_PATH}/({ARTICLE_ID.pattern})(/claims)?")
@@ -54,7 +53,7 @@ class HotReads:
     def __init__(self, app: WsgiApp, services: Services, links: ViewLinks) -> None:
         self.app = app
         self.services = services
-        self.links = links
+        self.articles = RenderedArticles(links)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         started = time.perf_counter()
@@ -96,11 +95,10 @@ class HotReads:
 
     def _article(self, passage: Passage, caller: Caller, tags: ETags) -> tuple[str, bytes | None] | None:
         """The article's ETag and JSON (None for a 304) as ``caller`` sees it, when it sees it."""
-        article, result = seen_by(*as_article_and_body(passage.read), caller.owner)
-        if article is None or (article.status == DONE and result is None):  # Flask says 404
+        rendered = self.articles.render(*as_article_and_body(passage.read), caller.owner, caller.key_id)
+        if rendered is None:  # Flask says 404
             return None
-        body = article_body(article, result, self.links.link(article.id, caller.key_id))
-        etag = entity_tag(body)
+        etag, body = rendered
         return etag, None if tags.contains_weak(etag) else body
 
     def _plain(self, environ: dict[str, Any], offered: tuple[str, ...]) -> bool:

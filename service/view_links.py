@@ -58,9 +58,14 @@ class ViewLinks:
                 self._secret = self.redis.get(SECRET_KEY)
         return self._secret
 
-    def link(self, article_id: str, key_id: str | None, now: float | None = None) -> str:
-        """The page of ``article_id`` for the holder, as the API key ``key_id`` (None: open API)."""
-        expires = math.ceil(((now or time.time()) + self.ttl) / EXPIRY_STEP) * EXPIRY_STEP
+    def expiry(self, now: float | None = None) -> int:
+        """When a link made at ``now`` expires: ``ttl`` later, rounded up to the next ``EXPIRY_STEP``."""
+        return math.ceil(((now or time.time()) + self.ttl) / EXPIRY_STEP) * EXPIRY_STEP
+
+    def link(self, article_id: str, key_id: str | None, expires: int | None = None) -> str:
+        """The page of ``article_id`` for the holder, as the API key ``key_id`` (None: open API),
+        valid until ``expires`` (by default, the expiry of a link made now)."""
+        expires = expires or self.expiry()
         key = key_id or OPEN_KEY
         query = urlencode({"key": key, "expires": expires, "signature": self._sign(article_id, key, expires)})
         return f"{view_path(article_id)}?{query}"

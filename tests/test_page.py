@@ -123,7 +123,7 @@ def test_a_view_link_dies_with_its_key_and_at_its_expiry(client, work_off, redis
     article = client.post("/v1/articles", json={"text": SEED_TEXT}, headers={"Authorization": f"Bearer {token}"}).get_json()
     work_off()
     links = ViewLinks(redis_conn, ttl=60)
-    expired = links.link(article["id"], key.id, now=time.time() - 60 - 2 * EXPIRY_STEP)
+    expired = links.link(article["id"], key.id, expires=links.expiry(time.time() - 60 - 2 * EXPIRY_STEP))
     assert client.get(expired).status_code == 403
     assert client.get(article["links"]["view"]).status_code == 200
     keys.revoke(key.id)
