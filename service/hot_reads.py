@@ -1,4 +1,5 @@
-"""The two hottest reads served below Flask: an article's claims, and the article itself.
+"""The two hottest reads served below Flask, an article's claims and the article itself, and the
+resubmission of an article already extracted (:mod:`service.hot_resubmissions`), which reads too.
 
 A newsroom polls ``GET /v1/articles/{id}`` and ``GET /v1/articles/{id}/claims`` most. Their
 plain answers (200 with the article, or the stored claims document; 304 when
@@ -27,6 +28,7 @@ from typing import Any
 from redis.exceptions import RedisError
 from werkzeug.datastructures import ETags, MIMEAccept
 from werkzeug.http import parse_accept_header, parse_etags, quote_etag
+from werkzeug.wrappers import Request
 
 from service.access import GATE_PASSAGE, Caller, pass_gate
 from service.article_reads import ARTICLE_ID, article_read, as_article_and_body, as_stored_claims, claims_read
@@ -34,15 +36,20 @@ from service.context import Services
 from service.logs import log_context
 from service.negotiation import HTML, JSON, JSONLD, best_of
 from service.ratelimit import rate_limit_headers_of
-from service.representations import ARTICLES_PATH
+from service.representations import ARTICLES_PATH, article_path
+from service.problems import ProblemError
 from service.request_gate import OK, Passage
-from service.request_limits import HEADER_OVERHEAD
+from service.request_limits import HEADER_OVERHEAD, PRE_READ, read_body
+from service.hot_resubmissions import ACCEPTED, AcceptedBodies, digest_of, is_resubmission_shape
 from service.rendered_articles import RenderedArticles
 from service.request_log import REQUEST_ID_HEADER, record_request, request_id_for
+from service.store import DONE, owner_field
 from service.view_links import ViewLinks
 
 ARTICLE_PATH = re.compile(rf"{ARTICLES_PATH}/({ARTICLE_ID.pattern})(/claims)?")
 ARTICLE_ROUTE, CLAIMS_ROUTE = f"{ARTICLES_PATH}/{{article_id}}", f"{ARTICLES_PATH}/{{article_id}}/claims"
+
+STATUS_LINES = {200: "200 OK", 304: "304 NOT MODIFIED"}
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -54,10 +61,16 @@ class HotReads:
         self.app = app
         self.services = services
         self.articles = RenderedArticles(links)
+        self.accepted = AcceptedBodies()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         started = time.perf_counter()
-        match = ARTICLE_PATH.fullmatch(environ.get("PATH_INFO", ""))
+        path = environ.get("PATH_INFO", "")
+        if path == ARTICLES_PATH and environ["REQUEST_METHOD"] == "POST":
+            if not is_resubmission_shape(environ) or not self._plain(environ, (JSON,)):
+                return self.app(environ, start_response)
+            return self._resubmission(environ, start_response, started)
+        match = ARTICLE_PATH.fullmatch(path)
         if match is None or environ["REQUEST_METHOD"] != "GET" or environ.get("QUERY_STRING"):
             return self.app(environ, start_response)
         article_id, claims = match.group(1), match.group(2) is not None
@@ -78,20 +91,71 @@ class HotReads:
             return self.app(environ, start_response)
         etag, body = answer
         headers = [("ETag", quote_etag(etag)), ("Vary", "Accept")]
+        route = CLAIMS_ROUTE if claims else ARTICLE_ROUTE
+        if body is None:
+            return self._respond(environ, start_response, started, (304, route, article_id), headers, b"", passage)
+        headers = [("Content-Type", JSON), ("Content-Length", str(len(body))), *headers]
+        return self._respond(environ, start_response, started, (200, route, article_id), headers, body, passage)
+
+    def _resubmission(self, environ: dict[str, Any], start_response: Callable[..., Any], started: float) -> Iterable[bytes]:
+        """``POST /v1/articles`` of a body this process accepted before, for an article the caller
+        holds, done: the article, as Flask's submission answers it (see :mod:`service.hot_resubmissions`).
+
+        The body is read before the gate runs, so that the gate's one round trip reads the
+        article too; a problem reading it is left for Flask to raise after its own gate, so
+        that a missing or wrong key still answers first."""
+        try:
+            body = read_body(Request(environ), self.services.config)
+        except ProblemError as problem:
+            environ[PRE_READ] = problem
+            return self.app(environ, start_response)
+        environ[PRE_READ] = body
+        digest = digest_of(body)
+        environ[ACCEPTED] = (self.accepted, digest)
+        article_id = self.accepted.article_of(digest)
+        if article_id is None:
+            return self.app(environ, start_response)
+        address = environ.get("REMOTE_ADDR") or "unknown"
+        read = article_read(article_id)
+        try:
+            passage = pass_gate(self.services.gate, address, environ.get("HTTP_AUTHORIZATION"), 1, read)
+        except RedisError:
+            return self.app(environ, start_response)
+        environ[GATE_PASSAGE] = (read, passage)
+        if passage.outcome != OK:
+            return self.app(environ, start_response)
+        owner = Caller(passage.key_id, address).owner
+        raw, document = as_article_and_body(passage.read)
+        held = raw.get(b"status") == DONE.encode() and owner_field(owner).encode() in raw
+        rendered = self.articles.render(raw, document, owner, passage.key_id) if held else None
+        if rendered is None:  # not done, not held, or gone: Flask submits it
+            return self.app(environ, start_response)
+        content = rendered[1]
+        headers = [("Content-Type", JSON), ("Content-Length", str(len(content))), ("Content-Location", article_path(article_id)),
+                   ("Vary", "Accept")]
+        return self._respond(environ, start_response, started, (200, ARTICLES_PATH, article_id), headers, content, passage)
+
+    def _respond(
+        self,
+        environ: dict[str, Any],
+        start_response: Callable[..., Any],
+        started: float,
+        what: tuple[int, str, str],
+        headers: list[tuple[str, str]],
+        body: bytes,
+        passage: Passage,
+    ) -> Iterable[bytes]:
+        """Answer ``what`` (status, route, article id) with ``headers`` and ``body``, adding what
+        Flask's hooks add (rate-limit headers, request id) and writing the request's log line."""
+        status, route, article_id = what
         if passage.rate is not None:
             headers += rate_limit_headers_of(passage.rate, self.services.gate.rate)
         request_id = request_id_for(environ.get("HTTP_X_REQUEST_ID"))
         headers.append((REQUEST_ID_HEADER, request_id))
-        if body is None:
-            status = 304
-            start_response("304 NOT MODIFIED", headers)
-        else:
-            status = 200
-            start_response("200 OK", [("Content-Type", JSON), ("Content-Length", str(len(body))), *headers])
-        route = CLAIMS_ROUTE if claims else ARTICLE_ROUTE
+        start_response(STATUS_LINES[status], headers)
         with log_context(request_id, article_id):
-            record_request("GET", route, environ["PATH_INFO"], status, time.perf_counter() - started, article_id)
-        return [body or b""]
+            record_request(environ["REQUEST_METHOD"], route, environ["PATH_INFO"], status, time.perf_counter() - started, article_id)
+        return [body]
 
     def _article(self, passage: Passage, caller: Caller, tags: ETags) -> tuple[str, bytes | None] | None:
         """The article's ETag and JSON (None for a 304) as ``caller`` sees it, when it sees it."""

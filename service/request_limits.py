@@ -17,13 +17,17 @@ import socket
 import time
 from typing import IO
 
-from flask import Flask, Request, request
+from flask import Flask, request
+from werkzeug.wrappers import Request
 
 from service.config import Config
 from service.problems import BODY_TIMEOUT, MALFORMED_BODY, ProblemError
 
 # Per header: the ": " and CRLF around the name and value.
 HEADER_OVERHEAD = 4
+# The environ key of a body the hot layer read already (:mod:`service.hot_resubmissions`), or of
+# the problem reading it raised: the view's read takes it instead of reading the stream again.
+PRE_READ = "claimwire.pre_read_body"
 BODY_CHUNK_BYTES = 64 * 1024
 
 
@@ -48,6 +52,13 @@ def read_body(req: Request, config: Config, limit: int | None = None) -> bytes:
     put back afterwards), so one request never waits on its body for longer.
     """
     limit = config.max_body_bytes if limit is None else limit
+    pre_read: bytes | ProblemError | None = req.environ.pop(PRE_READ, None)
+    if isinstance(pre_read, ProblemError):
+        raise pre_read
+    if pre_read is not None:
+        if len(pre_read) > limit:
+            raise _too_large(limit)
+        return pre_read
     if req.content_length is not None and req.content_length > limit:
         raise _too_large(limit)
     environ = req.environ

@@ -354,9 +354,9 @@ class ArticleStore:
 
     def get_with_result(self, article_id: str, owner: str = ANONYMOUS) -> tuple[Article | None, StoredResult | None]:
         """The article (as :meth:`get`) and, when it is done, its stored result, in one round trip."""
-        return seen_by(*self._article_and_body(article_id), owner)
+        return seen_by(*self.hash_and_document(article_id), owner)
 
-    def _article_and_body(self, article_id: str) -> tuple[dict[bytes, bytes], bytes | None]:
+    def hash_and_document(self, article_id: str) -> tuple[dict[bytes, bytes], bytes | None]:
         """The article's hash and its stored document, in one round trip."""
         with self.redis.pipeline() as pipe:
             pipe.hgetall(article_key(article_id))
@@ -412,7 +412,7 @@ class ArticleStore:
         idem_key = idempotency_key(idempotency, owner) if idempotency is not None else None
         akey, rkey = article_key(article_id), result_key(article_id)
         if idem_key is None and not refresh:  # the repeat of a settled article this owner already holds writes nothing
-            raw, body = self._article_and_body(article_id)
+            raw, body = self.hash_and_document(article_id)
             if owner_field(owner).encode() in raw:
                 held = _as_seen_by(raw, owner)
                 if held.status == DONE and body is not None:

@@ -26,6 +26,7 @@ from marshmallow import ValidationError
 from service.access import caller
 from service.article_sources import prepare
 from service.context import services
+from service.hot_resubmissions import remember_accepted
 from service.problems import (
     IDEMPOTENCY_KEY_REUSED,
     INVALID_IDEMPOTENCY_KEY,
@@ -88,7 +89,7 @@ def submit_fields(body: Any, idempotency: str | None = None) -> Submission:
     if len(fields_["text"]) > ext.config.max_text_chars:
         raise ValidationError({"text": [f"Longer than {ext.config.max_text_chars} characters."]})
     try:
-        return ext.store.submit(
+        submission = ext.store.submit(
             fields_, ext.jobs, idempotency, caller().owner, prepared.article_id, prepared.refresh
         )
     except IdempotencyKeyReused:
@@ -104,6 +105,9 @@ def submit_fields(body: Any, idempotency: str | None = None) -> Submission:
             f"{ext.config.max_queue_depth} articles are waiting for extraction; try again later.",
             headers={"Retry-After": RETRY_FULL_QUEUE_AFTER_SECONDS},
         ) from None
+    if idempotency is None and not prepared.refresh:
+        remember_accepted(submission.article.id)
+    return submission
 
 
 def _decode_body(request: Request) -> Any:

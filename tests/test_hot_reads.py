@@ -10,6 +10,7 @@ skip Flask.
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -58,6 +59,10 @@ class Spied:
     def get(self, path: str, headers: dict[str, str]) -> Any:
         return self.app.test_client().get(path, headers={"X-Request-ID": REQUEST_ID, **headers})
 
+    def post(self, body: bytes, headers: dict[str, str]) -> Any:
+        headers = {"X-Request-ID": REQUEST_ID, "Content-Type": "application/json", **headers}
+        return self.app.test_client().post("/v1/articles", data=body, headers=headers)
+
 
 def pair(config: Config) -> tuple[Spied, Spied]:
     """The service as built, and the same app without its hot-reads layer."""
@@ -81,10 +86,14 @@ def headers_of(response: Any) -> list[tuple[str, str]]:
     return sorted((k, v) for k, v in response.headers.items() if k != REMAINING)
 
 
-def assert_same_answer(hot: Spied, plain: Spied, path: str, headers: dict[str, str]) -> Any:
-    """The two apps answer ``path`` alike, each running the gate once; the hot app's answer."""
+def assert_same_answer(hot: Spied, plain: Spied, path: str, headers: dict[str, str], body: bytes | None = None) -> Any:
+    """The two apps answer ``path`` (a GET; with ``body``, a POST of it to /v1/articles) alike, each
+    running the gate once; the hot app's answer."""
     runs = hot.gate_runs, plain.gate_runs
-    first, second = hot.get(path, headers), plain.get(path, headers)
+    if body is None:
+        first, second = hot.get(path, headers), plain.get(path, headers)
+    else:
+        first, second = hot.post(body, headers), plain.post(body, headers)
     assert (first.status_code, headers_of(first), first.data) == (second.status_code, headers_of(second), second.data)
     assert (hot.gate_runs - runs[0], plain.gate_runs - runs[1]) == (1, 1)
     if REMAINING in first.headers:
@@ -190,3 +199,75 @@ def test_oversized_headers_go_to_flask_and_get_its_431(done_article, suffix: str
     answers = hot.get(path, headers), plain.get(path, headers)
     assert [a.status_code for a in answers] == [431, 431] and answers[0].get_json() == answers[1].get_json()
     assert (hot.gate_runs, hot.flask_calls) == (0, 1)
+
+
+BODY = json.dumps({"text": SHORT_TEXT, "title": "Taxes"}).encode()
+
+
+@pytest.fixture
+def resubmitted(config: Config, redis_conn: Redis, work_off) -> tuple[Spied, Spied, dict[str, str], str]:
+    """Both apps, an API key's header, and the id of BODY's article: submitted through the hot app
+    (which remembers the body once Flask accepted it), and done."""
+    _, token = ApiKeys(redis_conn).create("cms")
+    auth = {"Authorization": f"Bearer {token}"}
+    hot, plain = pair(dataclasses.replace(config, rate_limit="1000/minute"))
+    first = hot.post(BODY, auth)
+    assert first.status_code == 202 and hot.flask_calls == 1
+    work_off()
+    return hot, plain, auth, first.get_json()["id"]
+
+
+def test_the_resubmission_of_an_accepted_body_skips_flask_and_answers_as_flask(resubmitted, caplog) -> None:
+    hot, plain, auth, article_id = resubmitted
+    caplog.handler.addFilter(ContextFilter())
+    with caplog.at_level(logging.INFO, logger="claimwire.request"):
+        answered = assert_same_answer(hot, plain, "", auth, BODY)
+    assert answered.status_code == 200 and answered.get_json()["id"] == article_id
+    assert answered.headers["Content-Location"] == f"/v1/articles/{article_id}"
+    assert hot.flask_calls == 1, "the resubmission went through Flask"
+    hot_line, plain_line = (r for r in caplog.records if r.name == "claimwire.request")
+    fields = ("method", "route", "path", "status", "article_id", "request_id")
+    assert [getattr(hot_line, f) for f in fields] == [getattr(plain_line, f) for f in fields]
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["another body", "refresh", "an Idempotency-Key", "text/plain", "another key", "no key", "a malformed body", "too large"],
+)
+def test_any_other_submission_goes_to_flask_with_the_gate_passed_and_the_body_read_once(
+    resubmitted, redis_conn: Redis, case: str
+) -> None:
+    hot, plain, auth, article_id = resubmitted
+    body, headers = BODY, dict(auth)
+    if case == "another body":
+        body = BODY + b" "
+    elif case == "refresh":
+        body = json.dumps({"text": SHORT_TEXT, "title": "Taxes", "refresh": True}).encode()
+    elif case == "an Idempotency-Key":
+        headers["Idempotency-Key"] = "save-1"
+    elif case == "text/plain":
+        body, headers["Content-Type"] = SHORT_TEXT.encode(), "text/plain"
+    elif case == "another key":
+        headers["Authorization"] = f"Bearer {ApiKeys(redis_conn).create('other')[1]}"
+    elif case == "no key":
+        headers = {}
+    elif case == "a malformed body":
+        body = b'{"text": '
+    else:
+        body = b'{"text": "' + b"x" * hot.app.extensions[EXTENSION_NAME].config.max_body_bytes + b'"}'
+    calls = hot.flask_calls
+    answered = assert_same_answer(hot, plain, "", headers, body)
+    assert hot.flask_calls == calls + 1
+    # a text is extracted once: ``refresh`` only fetches a URL's page again, so a text's answer is 200 still
+    expected = {"another body": 200, "refresh": 200, "an Idempotency-Key": 200, "text/plain": 200, "another key": 200,
+                "no key": 401, "a malformed body": 400, "too large": 413}
+    assert answered.status_code == expected[case]
+
+
+def test_a_resubmission_before_the_article_is_done_is_flasks(config: Config, redis_conn: Redis) -> None:
+    _, token = ApiKeys(redis_conn).create("cms")
+    auth = {"Authorization": f"Bearer {token}"}
+    hot, plain = pair(dataclasses.replace(config, rate_limit="1000/minute"))
+    assert hot.post(BODY, auth).status_code == 202
+    assert assert_same_answer(hot, plain, "", auth, BODY).status_code == 202
+    assert hot.flask_calls == 2
