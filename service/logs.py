@@ -96,7 +96,18 @@ def configure_logging(level: int = logging.INFO) -> None:
         root.removeHandler(handler)
     root.addHandler(json_handler())
     root.setLevel(level)
+    skip_unused_record_fields()
     logging.captureWarnings(True)  # a library's warning (gevent's, at monkey-patching) is a JSON line too
+
+
+def skip_unused_record_fields() -> None:
+    """Stop every record of this process from looking up what no line shows: its call site (a walk
+    up the stack), thread, process and process name. The logging HOWTO's "Optimization" section
+    names these switches; they took a third of the API's per-request log line."""
+    logging._srcfile = None  # type: ignore[attr-defined]
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
 
 
 def ensure_json_logging() -> None:

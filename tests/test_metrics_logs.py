@@ -9,6 +9,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -190,3 +192,28 @@ def test_the_spec_states_the_request_id_pattern_the_code_applies():
     components = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))["components"]
     assert components["headers"]["RequestId"]["schema"]["pattern"] == f"^{REQUEST_ID.pattern}$"
     assert "pattern" not in components["parameters"]["RequestId"]["schema"]  # any value is accepted, and replaced
+
+
+def test_log_records_skip_what_no_line_shows_and_lines_keep_all_they_show():
+    """After configure_logging a record has no call site, thread or process looked up, and a
+    request's line still carries every field (in a child process: the switches are global)."""
+    script = """
+import json, logging, sys
+from service.logs import configure_logging, log_context
+from service.request_log import record_request
+configure_logging()
+records = []
+logging.getLogger().handlers[0].addFilter(lambda record: records.append(record) or True)
+with log_context("req-1", "a" * 32):
+    record_request("GET", "/v1/articles/{article_id}", "/v1/articles/" + "a" * 32, 200, 0.0123, "a" * 32)
+seen = records[0]
+print(json.dumps([seen.funcName, seen.lineno, seen.thread, seen.process]))
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60,
+                          cwd=Path(__file__).resolve().parent.parent)
+    assert json.loads(done.stdout) == ["(unknown function)", 0, None, None]
+    line = json.loads(done.stderr.strip().splitlines()[-1])
+    assert {k: line[k] for k in ("msg", "method", "route", "path", "status", "duration_ms", "article_id", "request_id")} == {
+        "msg": "GET /v1/articles/{article_id} 200", "method": "GET", "route": "/v1/articles/{article_id}",
+        "path": "/v1/articles/" + "a" * 32, "status": 200, "duration_ms": 12.3, "article_id": "a" * 32, "request_id": "req-1",
+    }
