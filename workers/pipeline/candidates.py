@@ -26,8 +26,6 @@ class Candidate:
     source: CharSpan | None
     source_head: Token | None
     sentence: CharSpan
-    # Whether the role tagger's cue check applies (not to noun cues, which it seldom marks).
-    cue_checked: bool = True
 
     @property
     def start(self) -> int:

@@ -54,20 +54,6 @@ OBJECT_VERBS: frozenset[str] = frozenset("""
     favour claim ask describe call suggest report tweet
 """.split())
 
-# Nouns that report a claim when they take one ("her vow to ...", "the notion that ...",
-# "criticism of ..."): the lemmas the stock tagger calls NOUN at least 3 times in the training
-# part of the split and that lie inside an annotated cue in at least 30% of them, taken as
-# counted (no hand pruning; the structural frame of ``rules.noun_cues`` does the filtering).
-REPORTING_NOUNS: frozenset[str] = frozenset("""
-    admission anxiety appetite architect assertion assumption autobiography backing caveat chant
-    consensus contention criticism critique declaration defender desire desperation dig disbelief
-    distrust doubt e embrace existence fan favor footage forecast gut hint hope inclination
-    indicator ire justification knack length notion outset petition praise prediction promise
-    proponent recognition reference reluctance rumor scanner secret semblance slogan speculation
-    statement tsunami understanding vow worry
-""".split())
-
-
 def hand_prior(lemma: str, frame: str) -> bool:
     """Whether the hand lexicon takes ``lemma`` in ``frame`` for a cue (the learned lexicon's prior)."""
     if lemma not in STANCE_OF:

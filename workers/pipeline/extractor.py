@@ -45,7 +45,6 @@ def rule_candidates(doc: Doc, quotes: QuoteIndex, lexicon: CueLexicon) -> list[C
     found += rules.parentheticals(doc, quotes, lexicon)
     found += rules.according_to(doc, quotes)
     found += rules.colons(doc, quotes)
-    found += rules.noun_cues(doc, quotes)
     found = outermost(found)
     found = outermost(found + list(rules.quote_speakers(doc, quotes, found)))
     continuations(doc, quotes, found)

@@ -13,8 +13,7 @@ spans within one sentence, so linking is linear in the document's length.
 it scored better on the validation documents (the policy was chosen there, e2e F1):
 
 - a rule's indirect claim whose cue the tagger does not mark as a cue is dropped (the rules'
-  verb cues take many objects that are no claim: "she wrote a book"), except a noun cue's
-  (``Candidate.cue_checked``), which the tagger seldom marks;
+  verb cues take many objects that are no claim: "she wrote a book");
 - a rule's indirect claim grows to the tagger's content when a tagged claim with the same cue
   covers it and adds no time phrase (the parse often cuts a clause short); the rules'
   boundaries are kept otherwise;
@@ -251,7 +250,7 @@ def combine(doc: Doc, quotes: QuoteIndex, learned: list[Candidate], ruled: list[
     if ROLES not in doc.spans:
         return ruled
     tagged = _TaggedSpans(doc)
-    ruled = [r for r in ruled if r.cue is not None and tagged.marks_cue(r.cue) or not r.cue_checked
+    ruled = [r for r in ruled if r.cue is not None and tagged.marks_cue(r.cue)
              or quote_kind(quotes.text, r.parts, quotes) != "indirect"]
     extents = [(r.start, r.end) for r in ruled]  # as found: widening one does not move the others
     extra = []

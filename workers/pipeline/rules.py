@@ -8,7 +8,6 @@
 - :func:`according_to`: "according to X, ...".
 - :func:`colons`: "X said: ..." and headline-style "X: ...".
 - :func:`quote_speakers`: direct quotes whose speaker sits beside them.
-- :func:`noun_cues`: a reporting noun with its clause or object ("her vow to ...").
 
 Quotes that carry on an attributed quote are joined by :mod:`workers.pipeline.continuations`.
 """
@@ -22,7 +21,7 @@ from spacy.tokens import Span as SpacySpan
 
 from workers.pipeline.candidates import Candidate, CharSpan, DisjointSpans
 from workers.pipeline.contents import QUOTE_MARKS, QuoteIndex, shape, subtree_span
-from workers.pipeline.cues import REPORTING_NOUNS, STANCE_OF, verb_group
+from workers.pipeline.cues import STANCE_OF, verb_group
 from workers.pipeline.frames import OBJECT_COMPLEMENT_PREPS, frame_of
 from workers.pipeline.lexicon import CueLexicon
 from workers.pipeline.sources import mention_span, speaker_beside_quote, subject_of
@@ -237,51 +236,6 @@ def _comma_after_modifiers(verb: Token, i: int) -> Token | None:
             return None
         i = modifier.right_edge.i + 1
     return doc[i] if i < len(doc) else None
-
-
-# Prepositions after a reporting noun that introduce its content ("criticism *of* ...",
-# "anxiety *about* ...").
-_NOUN_CONTENT_PREPS = frozenset({"about", "against", "on", "over", "to"})
-
-
-def _noun_complement(noun: Token) -> tuple[Token, Token | None] | None:
-    """(content head, preposition) of a reporting noun: a "that"-clause or to-infinitive it
-    governs ("the notion that ...", "her vow to ..."), or the object of a content preposition."""
-    for child in noun.rights:
-        if child.dep_ in ("acl", "ccomp") and child.pos_ in ("VERB", "AUX"):
-            if any(g.dep_ == "mark" and g.lower_ == "that" or g.dep_ == "aux" and g.tag_ == "TO" for g in child.lefts):
-                return child, None
-        if child.dep_ == "prep" and child.lower_ in _NOUN_CONTENT_PREPS:
-            obj = next((g for g in child.children if g.dep_ in ("pobj", "pcomp")), None)
-            if obj is not None:
-                return obj, child
-    return None
-
-
-def noun_cues(doc: Doc, quotes: QuoteIndex) -> Iterator[Candidate]:
-    """Claims cued by a reporting noun: "her vow to go after companies", "the notion that ...".
-
-    Neither the verb rules nor the role tagger find these (the tagger seldom marks a noun
-    cue, so its cue check is waived for them: ``cue_checked`` is False). The speaker is the
-    noun's possessor ("*Her* vow", "*Trump's* criticism of"), else nobody, as the corpus
-    annotates a noun cue without one ("accusations of murder").
-    """
-    text = quotes.text
-    for noun in doc:
-        if noun.pos_ != "NOUN" or noun.lemma_.lower() not in REPORTING_NOUNS or quotes.at(noun.idx):
-            continue
-        found = _noun_complement(noun)
-        if found is None:
-            continue
-        comp, prep = found
-        owner = next((c for c in noun.children if c.dep_ == "poss"), None)
-        source = mention_span(owner) if owner is not None else None
-        content = shape(text, subtree_span(comp), quotes)
-        if content is None or (source is not None and source[0] < content[1] and content[0] < source[1]):
-            continue
-        last = prep if prep is not None else noun
-        cue = (noun.idx, last.idx + len(last))
-        yield Candidate([content], cue, noun.lemma_.lower(), source, owner, _sentence(noun), cue_checked=False)
 
 
 def according_to(doc: Doc, quotes: QuoteIndex) -> Iterator[Candidate]:
