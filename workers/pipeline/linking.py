@@ -14,8 +14,8 @@ it scored better on the validation documents (the policy was chosen there, e2e F
 
 - a rule's indirect claim whose cue the tagger does not mark as a cue is dropped (the rules'
   verb cues take many objects that are no claim: "she wrote a book");
-- a rule's indirect claim grows to the tagger's content part that covers it, under the same
-  cue, when it adds no time phrase (the parse often cuts a clause short); the rules'
+- a rule's indirect claim grows to the tagger's content when a tagged claim with the same cue
+  covers it and adds no time phrase (the parse often cuts a clause short); the rules'
   boundaries are kept otherwise;
 - a rule's claim without a speaker takes the tagged source nearest its cue in its sentence
   (unless its cue verb is one whose subject holds no view: "Trump appears to ...");
@@ -223,34 +223,22 @@ def _touching(extents: list[CharSpan], start: int, end: int) -> list[int]:
     return found
 
 
-def _covering_part(claim: Candidate, start: int, end: int) -> CharSpan | None:
-    """The one part of a tagged claim that holds [start, end), if any."""
-    return next((p for p in claim.parts if p[0] <= start and end <= p[1]), None)
-
-
 def _widen(doc: Doc, rule: Candidate, claim: Candidate, quotes: QuoteIndex) -> None:
-    """Grow a rule's indirect claim to the tagged content part that covers it, under the same
-    cue, when that part adds no time phrase (the rules leave "on Tuesday" out of a claim on purpose).
-
-    Only the covering part is taken, not every part the tagger linked to the cue: its parts are
-    joined by nearness alone, and on validation a rule's claim grown to all of them took in
-    other claims with cues of their own ("... don't know which survey company fielded that one"
-    grown to the next sentences, "Survey I consistently showed ...").
-    """
+    """Take the tagged content for a rule's indirect claim when it covers the rule's, under the
+    same cue, and adds no time phrase (the rules leave "on Tuesday" out of a claim on purpose)."""
     if rule.cue is None or claim.cue is None or not _overlaps(rule.cue, claim.cue):
         return
-    part = _covering_part(claim, rule.start, rule.end)
-    if part is None:
+    if not (claim.start <= rule.start and rule.end <= claim.end):
         return
     if quote_kind(quotes.text, rule.parts, quotes) != "indirect":
         return
-    if _overlaps(rule.cue, part) or (rule.source is not None and _overlaps(rule.source, part)):
+    if any(_overlaps(rule.cue, p) or (rule.source is not None and _overlaps(rule.source, p)) for p in claim.parts):
         return
-    span = doc.char_span(part[0], part[1], alignment_mode="expand")
+    span = doc.char_span(claim.start, claim.end, alignment_mode="expand")
     added = [t for t in span if not rule.start <= t.idx < rule.end] if span is not None else []
     if any(t.ent_type_ in _TIME_ENTITIES for t in added):
         return
-    rule.parts = [part]
+    rule.parts = list(claim.parts)
 
 
 def combine(doc: Doc, quotes: QuoteIndex, learned: list[Candidate], ruled: list[Candidate]) -> list[Candidate]:
