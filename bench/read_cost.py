@@ -41,7 +41,7 @@ from service.app import create_app  # noqa: E402
 from service.config import Config  # noqa: E402
 from service.embedded_redis import EmbeddedRedis  # noqa: E402
 from service.keys import ApiKeys  # noqa: E402
-from service.logs import json_handler  # noqa: E402
+from service.logs import json_handler, skip_unused_record_fields  # noqa: E402
 from service.store import connect  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -117,6 +117,7 @@ def main() -> None:
         handler.setStream(devnull)
         logging.getLogger().addHandler(handler)
         logging.getLogger().setLevel(logging.INFO)
+        skip_unused_record_fields()  # as every claimwire process does (configure_logging)
         run(args)
 
 
