@@ -101,9 +101,10 @@ class HotReads:
         """``POST /v1/articles`` of a body this process accepted before, for an article the caller
         holds, done: the article, as Flask's submission answers it (see :mod:`service.hot_resubmissions`).
 
-        The body is read before the gate runs, so that the gate's one round trip reads the
-        article too; a problem reading it is left for Flask to raise after its own gate, so
-        that a missing or wrong key still answers first."""
+        The body of a request with credentials is read before the gate runs, so that the gate's
+        one round trip reads the article too (within the same size and time bounds as any body);
+        a problem reading it is left for Flask to raise after its own gate, so that a wrong key
+        still answers first."""
         try:
             body = read_body(Request(environ), self.services.config)
         except ProblemError as problem:

@@ -54,10 +54,14 @@ def digest_of(body: bytes) -> bytes:
 
 
 def is_resubmission_shape(environ: dict[str, Any]) -> bool:
-    """A JSON body of a known length, without ``Idempotency-Key`` or a query: what may be a
-    resubmission answered below Flask (its body is still to be read and looked up)."""
+    """A JSON body of a known length, with credentials, without ``Idempotency-Key`` or a query:
+    what may be a resubmission answered below Flask (its body is still to be read and looked up).
+
+    A request without credentials goes to Flask, whose gate answers it (401, or the open API's
+    submission) before any of its body is read."""
     return (
-        environ.get("CONTENT_TYPE") == JSON_BODY
+        bool(environ.get("HTTP_AUTHORIZATION"))
+        and environ.get("CONTENT_TYPE") == JSON_BODY
         and (environ.get("CONTENT_LENGTH") or "").isdigit()
         and "HTTP_IDEMPOTENCY_KEY" not in environ
         and "HTTP_TRANSFER_ENCODING" not in environ

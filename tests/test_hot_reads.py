@@ -24,6 +24,7 @@ from service.config import Config
 from service.context import EXTENSION_NAME
 from service.hot_reads import HotReads
 from service.keys import ApiKeys
+from service.request_limits import PRE_READ
 from service.logs import ContextFilter
 from support.fixtures_api import SHORT_TEXT
 
@@ -36,6 +37,7 @@ class Spied:
 
     def __init__(self, app: Flask) -> None:
         self.app, self.gate_runs, self.flask_calls = app, 0, 0
+        self.handed_body = False  # whether the last request reached Flask with its body read already
         gate = app.extensions[EXTENSION_NAME].gate
         identify = gate.identify
 
@@ -49,6 +51,7 @@ class Spied:
 
         def counted_flask(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
             self.flask_calls += 1
+            self.handed_body = PRE_READ in environ
             return inner(environ, start_response)
 
         if isinstance(layer, HotReads):
@@ -262,6 +265,8 @@ def test_any_other_submission_goes_to_flask_with_the_gate_passed_and_the_body_re
     expected = {"another body": 200, "refresh": 200, "an Idempotency-Key": 200, "text/plain": 200, "another key": 200,
                 "no key": 401, "a malformed body": 400, "too large": 413}
     assert answered.status_code == expected[case]
+    # read below Flask only with credentials, a JSON body and no Idempotency-Key; else Flask reads it, after its gate
+    assert hot.handed_body == (case not in ("an Idempotency-Key", "text/plain", "no key"))
 
 
 def test_a_resubmission_before_the_article_is_done_is_flasks(config: Config, redis_conn: Redis) -> None:
