@@ -33,17 +33,17 @@ from werkzeug.wrappers import Request
 from service.access import GATE_PASSAGE, Caller, pass_gate
 from service.article_reads import ARTICLE_ID, article_read, as_article_and_body, as_stored_claims, claims_read
 from service.context import Services
+from service.hot_resubmissions import ACCEPTED, AcceptedBodies, digest_of, is_resubmission_shape
 from service.logs import log_context
 from service.negotiation import HTML, JSON, JSONLD, best_of
-from service.ratelimit import rate_limit_headers_of
-from service.representations import ARTICLES_PATH, article_path
 from service.problems import ProblemError
+from service.ratelimit import rate_limit_headers_of
+from service.rendered_articles import RenderedArticles
+from service.representations import ARTICLES_PATH, article_path
 from service.request_gate import OK, Passage
 from service.request_limits import HEADER_OVERHEAD, PRE_READ, read_body
-from service.hot_resubmissions import ACCEPTED, AcceptedBodies, digest_of, is_resubmission_shape
-from service.rendered_articles import RenderedArticles
 from service.request_log import REQUEST_ID_HEADER, record_request, request_id_for
-from service.store import DONE, owner_field
+from service.store import holds_done
 from service.view_links import ViewLinks
 
 ARTICLE_PATH = re.compile(rf"{ARTICLES_PATH}/({ARTICLE_ID.pattern})(/claims)?")
@@ -127,7 +127,7 @@ class HotReads:
             return self.app(environ, start_response)
         owner = Caller(passage.key_id, address).owner
         raw, document = as_article_and_body(passage.read)
-        held = raw.get(b"status") == DONE.encode() and owner_field(owner).encode() in raw
+        held = holds_done(raw, document, owner)
         rendered = self.articles.render(raw, document, owner, passage.key_id) if held else None
         if rendered is None:  # not done, not held, or gone: Flask submits it
             return self.app(environ, start_response)

@@ -354,9 +354,9 @@ class ArticleStore:
 
     def get_with_result(self, article_id: str, owner: str = ANONYMOUS) -> tuple[Article | None, StoredResult | None]:
         """The article (as :meth:`get`) and, when it is done, its stored result, in one round trip."""
-        return seen_by(*self.hash_and_document(article_id), owner)
+        return seen_by(*self._article_and_body(article_id), owner)
 
-    def hash_and_document(self, article_id: str) -> tuple[dict[bytes, bytes], bytes | None]:
+    def _article_and_body(self, article_id: str) -> tuple[dict[bytes, bytes], bytes | None]:
         """The article's hash and its stored document, in one round trip."""
         with self.redis.pipeline() as pipe:
             pipe.hgetall(article_key(article_id))
@@ -412,11 +412,11 @@ class ArticleStore:
         idem_key = idempotency_key(idempotency, owner) if idempotency is not None else None
         akey, rkey = article_key(article_id), result_key(article_id)
         if idem_key is None and not refresh:  # the repeat of a settled article this owner already holds writes nothing
-            raw, body = self.hash_and_document(article_id)
+            raw, body = self._article_and_body(article_id)
+            if holds_done(raw, body, owner):
+                return Submission(_as_seen_by(raw, owner), _result_of(raw, body))
             if owner_field(owner).encode() in raw:
                 held = _as_seen_by(raw, owner)
-                if held.status == DONE and body is not None:
-                    return Submission(held, _result_of(raw, body))
                 if held.status == FAILED and held.failure == PERMANENT:
                     return Submission(held)
         fingerprint = _fingerprint(fields_)
@@ -622,6 +622,13 @@ def _new_article(article_id: str, fields_: dict[str, Any], job_id: str) -> Artic
         source=fields_.get("source"),
         page_url=fields_.get("page_url"),
     )
+
+
+def holds_done(raw: dict[bytes, bytes], body: bytes | None, owner: str) -> bool:
+    """Whether ``owner`` submitted the article of hash ``raw`` and it is done, with its document
+    ``body``: ``owner`` submitting it again (no Idempotency-Key, no refresh) writes nothing and
+    is answered the article (:meth:`ArticleStore.submit`, and :mod:`service.hot_resubmissions`)."""
+    return body is not None and raw.get(b"status") == DONE.encode() and owner_field(owner).encode() in raw
 
 
 def seen_by(raw: dict[bytes, bytes], body: bytes | None, owner: str) -> tuple[Article | None, StoredResult | None]:
