@@ -19,9 +19,10 @@ from werkzeug.datastructures import ETags
 
 from service.context import current_request
 from service.negotiation import JSON, JSONLD, preferred
-from service.request_gate import ARTICLE, CLAIMS, Read
+from service.held_documents import HeldDocuments
+from service.request_gate import ARTICLE, CLAIMS, HELD, Read
 from service.schemas import DEFAULT_PAGE_SIZE
-from service.store import StoredResult, article_key, result_key
+from service.store import ETAG_FIELD, StoredResult, article_key, result_key
 
 ARTICLE_ID = re.compile(r"[0-9a-f]{32}")
 ARTICLE_ENDPOINT, CLAIMS_ENDPOINT = "articles.show", "articles.claims"
@@ -50,17 +51,42 @@ def planned_read() -> Read | None:
     return None
 
 
-def claims_read(article_id: str, if_none_match: ETags) -> Read:
-    """The read of an article's stored claims document, spared when ``if_none_match`` holds its ETag."""
+def claims_read(article_id: str, if_none_match: ETags, held: str = "") -> Read:
+    """The read of an article's stored claims document, spared when ``if_none_match`` holds its
+    ETag, and not sent when it is ``held``."""
     return Read(
         CLAIMS, article_key(article_id), result_key(article_id), DEFAULT_PAGE_SIZE,
-        tuple(if_none_match.as_set(include_weak=True)), if_none_match.star_tag,
+        tuple(if_none_match.as_set(include_weak=True)), if_none_match.star_tag, held,
     )
 
 
-def article_read(article_id: str) -> Read:
-    """The read of an article's hash and claims document."""
-    return Read(ARTICLE, article_key(article_id), result_key(article_id))
+def article_read(article_id: str, held: str = "") -> Read:
+    """The read of an article's hash and claims document, the document not sent when it is ``held``."""
+    return Read(ARTICLE, article_key(article_id), result_key(article_id), held=held)
+
+
+def with_held_document(
+    read: Read, values: list[bytes | int | None], article_id: str, documents: HeldDocuments
+) -> list[bytes | int | None] | None:
+    """What the gate read, with the document it did not send (:data:`HELD`) taken from
+    ``documents``, and a document it sent held there; None when the document it did not
+    send is no longer held (let go since), so the read is to be made anew."""
+    if read.kind == CLAIMS and values:
+        etag, span, total, matched, body = values
+        if matched == HELD:
+            body = documents.body(article_id, etag.decode())  # type: ignore[union-attr]
+            return None if body is None else [etag, span, total, 0, body]
+        if body is not None:
+            documents.hold(article_id, etag.decode(), body)  # type: ignore[union-attr, arg-type]
+    elif read.kind == ARTICLE:
+        fields, body = as_article_and_body(values)
+        etag = fields.get(ETAG_FIELD.encode())
+        if body == HELD:
+            body = documents.body(article_id, etag.decode()) if etag else None
+            return None if body is None else [body, *values[1:]]
+        if body is not None and etag is not None:
+            documents.hold(article_id, etag.decode(), body)  # type: ignore[arg-type]
+    return values
 
 
 def keep(read: Read, values: list[bytes | int | None]) -> None:

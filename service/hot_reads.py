@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 import time
+from dataclasses import replace
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -31,8 +32,9 @@ from werkzeug.http import parse_accept_header, parse_etags, quote_etag
 from werkzeug.wrappers import Request
 
 from service.access import GATE_PASSAGE, Caller, pass_gate
-from service.article_reads import ARTICLE_ID, article_read, as_article_and_body, as_stored_claims, claims_read
+from service.article_reads import ARTICLE_ID, article_read, as_article_and_body, as_stored_claims, claims_read, with_held_document
 from service.context import Services
+from service.held_documents import HeldDocuments
 from service.hot_resubmissions import ACCEPTED, AcceptedBodies, digest_of, is_resubmission_shape
 from service.logs import log_context
 from service.negotiation import HTML, JSON, JSONLD, best_of
@@ -40,7 +42,7 @@ from service.problems import ProblemError
 from service.ratelimit import rate_limit_headers_of
 from service.rendered_articles import RenderedArticles
 from service.representations import ARTICLES_PATH, article_path
-from service.request_gate import OK, Passage
+from service.request_gate import OK, Passage, Read
 from service.request_limits import HEADER_OVERHEAD, PRE_READ, read_body
 from service.request_log import REQUEST_ID_HEADER, record_request, request_id_for
 from service.store import holds_done
@@ -62,6 +64,7 @@ class HotReads:
         self.services = services
         self.articles = RenderedArticles(links)
         self.accepted = AcceptedBodies()
+        self.documents = HeldDocuments()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         started = time.perf_counter()
@@ -77,17 +80,17 @@ class HotReads:
         if not self._plain(environ, (JSON, JSONLD) if claims else (JSON, JSONLD, HTML)):
             return self.app(environ, start_response)
         tags = parse_etags(environ.get("HTTP_IF_NONE_MATCH"))
-        read = claims_read(article_id, tags) if claims else article_read(article_id)
+        held = self.documents.etag_of(article_id)
+        read = claims_read(article_id, tags, held) if claims else article_read(article_id, held)
         address = environ.get("REMOTE_ADDR") or "unknown"
         try:
-            passage = pass_gate(self.services.gate, address, environ.get("HTTP_AUTHORIZATION"), 1, read)
+            passage = self._pass_gate(environ, address, read, article_id)
         except RedisError:  # Flask tries again and answers the outage as it does
             return self.app(environ, start_response)
         answer = None
-        if passage.outcome == OK:
+        if passage is not None and passage.outcome == OK:
             answer = _stored_claims(passage) if claims else self._article(passage, Caller(passage.key_id, address), tags)
         if answer is None:
-            environ[GATE_PASSAGE] = (read, passage)
             return self.app(environ, start_response)
         etag, body = answer
         headers = [("ETag", quote_etag(etag)), ("Vary", "Accept")]
@@ -117,13 +120,12 @@ class HotReads:
         if article_id is None:
             return self.app(environ, start_response)
         address = environ.get("REMOTE_ADDR") or "unknown"
-        read = article_read(article_id)
+        read = article_read(article_id, self.documents.etag_of(article_id))
         try:
-            passage = pass_gate(self.services.gate, address, environ.get("HTTP_AUTHORIZATION"), 1, read)
+            passage = self._pass_gate(environ, address, read, article_id)
         except RedisError:
             return self.app(environ, start_response)
-        environ[GATE_PASSAGE] = (read, passage)
-        if passage.outcome != OK:
+        if passage is None or passage.outcome != OK:
             return self.app(environ, start_response)
         owner = Caller(passage.key_id, address).owner
         raw, document = as_article_and_body(passage.read)
@@ -135,6 +137,22 @@ class HotReads:
         headers = [("Content-Type", JSON), ("Content-Length", str(len(content))), ("Content-Location", article_path(article_id)),
                    ("Vary", "Accept")]
         return self._respond(environ, start_response, started, (200, ARTICLES_PATH, article_id), headers, content, passage)
+
+    def _pass_gate(self, environ: dict[str, Any], address: str, read: Read, article_id: str) -> Passage | None:
+        """The request gate's passage with ``read`` made, its document taken from (or held in)
+        :attr:`documents`, and handed to Flask in the environ should Flask answer the request.
+
+        None when the gate did not send a document that is no longer held: Flask answers,
+        handed the passage without the read, so that it reads the article anew."""
+        passage = pass_gate(self.services.gate, address, environ.get("HTTP_AUTHORIZATION"), 1, read)
+        if passage.outcome == OK:
+            values = with_held_document(read, passage.read, article_id, self.documents)
+            if values is None:
+                environ[GATE_PASSAGE] = (None, passage)
+                return None
+            passage = replace(passage, read=values)
+        environ[GATE_PASSAGE] = (read, passage)
+        return passage
 
     def _respond(
         self,

@@ -17,7 +17,9 @@ made one by one:
    uncounted, as flask-limiter's ``swallow_errors`` did;
 4. for the hot reads (:mod:`service.article_reads`), the article: the claims document's
    fields and, unless ``If-None-Match`` holds its ETag, the document; or the article's
-   hash and document.
+   hash and document. A document whose ETag the process says it holds
+   (:mod:`service.held_documents`) is not sent: :data:`HELD` stands in its place when it
+   still exists under that ETag.
 
 The script builds one key from what it reads (the rate-limit key of the caller's key id),
 which a single Redis allows; the service never runs on Redis Cluster.
@@ -38,10 +40,11 @@ OK, UNAUTHORIZED, THROTTLED, LIMITED = "ok", "unauthorized", "throttled", "limit
 CLAIMS, ARTICLE = "claims", "article"
 NO_TOKEN = "-"  # the digest-key argument of a request without a token (never a key name)
 LPUSH_CHUNK = 1000  # request times pushed per LPUSH (Lua's unpack has a bounded stack)
+HELD = 2  # the script's value in place of a claims document the process holds
 
 _SCRIPT = r"""
 local now, mode, cost, rate_key = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3]), ARGV[4]
-local read, page_size, any_tag = ARGV[5], tonumber(ARGV[6]), ARGV[7] == '1'
+local read, page_size, any_tag, held = ARGV[5], tonumber(ARGV[6]), ARGV[7] == '1', ARGV[9]
 local fail_amount, fail_window, rate_amount, rate_window = $fail_amount, $fail_window, $rate_amount, $rate_window
 
 local key_id = false
@@ -104,14 +107,21 @@ if read == '$claims' then
   local f = redis.call('HMGET', KEYS[5], 'status', '$owner_prefix' .. owner, '$etag', '$span', '$total')
   if f[1] == '$done' and f[2] and f[3] and tonumber(f[5] or '0') <= page_size then
     local matched = any_tag and 1 or 0
-    for i = 9, #ARGV do
+    for i = 10, #ARGV do
       if ARGV[i] == f[3] then matched = 1 end
     end
-    local body = matched == 0 and redis.call('GET', KEYS[6])
+    local body = false
+    if matched == 0 then
+      if held == f[3] and redis.call('EXISTS', KEYS[6]) == 1 then matched = $held else body = redis.call('GET', KEYS[6]) end
+    end
     for _, v in ipairs({f[3], f[4], f[5], matched, body}) do head[#head + 1] = v end
   end
 elseif read == '$article' then
-  head[#head + 1] = redis.call('GET', KEYS[6])
+  if held ~= '' and redis.call('HGET', KEYS[5], '$etag') == held and redis.call('EXISTS', KEYS[6]) == 1 then
+    head[#head + 1] = $held
+  else
+    head[#head + 1] = redis.call('GET', KEYS[6])
+  end
   for _, v in ipairs(redis.call('HGETALL', KEYS[5])) do head[#head + 1] = v end
 end
 return head
@@ -119,7 +129,7 @@ return head
 _NAMES = dict(
     no_token=NO_TOKEN, throttled=THROTTLED, unauthorized=UNAUTHORIZED, limited=LIMITED, ok=OK, chunk=LPUSH_CHUNK,
     claims=CLAIMS, article=ARTICLE, anonymous=ANONYMOUS, owner_prefix=OWNER_FIELD_PREFIX, done=DONE,
-    etag=ETAG_FIELD, span=SPAN_FIELD, total=TOTAL_FIELD,
+    etag=ETAG_FIELD, span=SPAN_FIELD, total=TOTAL_FIELD, held=HELD,
 )
 _HEAD = 6  # values before the read's
 
@@ -149,8 +159,9 @@ class Passage:
 
 @dataclass(frozen=True, slots=True)
 class Read:
-    """An article read planned with the checks: ``kind`` (``claims`` or ``article``), its keys, and
-    the If-None-Match tags (``any_tag`` for ``*``) that spare reading the claims document."""
+    """An article read planned with the checks: ``kind`` (``claims`` or ``article``), its keys,
+    the If-None-Match tags (``any_tag`` for ``*``) that spare reading the claims document, and
+    the ETag of the document the process holds (``held``; empty for none), which is not sent."""
 
     kind: str
     article_key: str
@@ -158,6 +169,7 @@ class Read:
     page_size: int = 0
     tags: tuple[str, ...] = ()
     any_tag: bool = False
+    held: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,7 +226,7 @@ class RequestGate:
         args = [
             repr(time.time()), mode, cost if self.rate.amount else 0, rate_key,
             read.kind if read else "", read.page_size if read else 0, "1" if read and read.any_tag else "0",
-            open_rate_key, *(read.tags if read else ()),
+            open_rate_key, read.held if read else "", *(read.tags if read else ()),
         ]
         reply = self.script(keys=keys, args=args)
         outcome, key_id, wait, counted, count, oldest = reply[:_HEAD]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -14,7 +15,9 @@ from service.access import RATE_LIMIT_PREFIX
 from service.app import create_app
 from service.config import Config
 from service.keys import ApiKeys
-from service.store import result_key
+from service.claims_document import entity_tag
+from service.held_documents import HeldDocuments
+from service.store import ETAG_FIELD, article_key, result_key
 from support.fixtures_api import SHORT_TEXT
 from support.openapi_check import CheckedClient
 
@@ -114,3 +117,61 @@ def test_the_window_resets_when_its_oldest_request_leaves_it(config: Config, red
     assert second.headers["X-RateLimit-Reset"] == first.headers["X-RateLimit-Reset"]  # the oldest is the first
     assert refused.headers["X-RateLimit-Remaining"] == "0"
     assert 57 <= int(refused.headers["Retry-After"]) <= 60
+
+
+@pytest.mark.parametrize("suffix", ["", "/claims"])
+def test_a_held_document_is_not_sent_again_while_its_etag_holds(keyed, redis_conn, suffix):
+    client, auth, article_id = keyed
+    first = client.get(f"/v1/articles/{article_id}{suffix}", headers=auth)
+    responses = []
+    seen = commands_during(redis_conn, lambda: responses.append(client.get(f"/v1/articles/{article_id}{suffix}", headers=auth)))
+    assert responses[0].status_code == 200 and responses[0].data == first.data
+    assert responses[0].headers["ETag"] == first.headers["ETag"]
+    scripted = [command.split(" ", 2)[:2] for command in seen.scripted]
+    assert ["EXISTS", result_key(article_id)] in scripted
+    assert ["GET", result_key(article_id)] not in scripted
+
+
+@pytest.mark.parametrize("suffix", ["", "/claims"])
+def test_a_changed_document_is_sent_and_served(keyed, redis_conn, suffix):
+    client, auth, article_id = keyed
+    client.get(f"/v1/articles/{article_id}/claims", headers=auth)  # held from here on
+    changed = redis_conn.get(result_key(article_id)) + b" "  # the same JSON, other bytes: another ETag
+    redis_conn.set(result_key(article_id), changed, keepttl=True)
+    redis_conn.hset(article_key(article_id), ETAG_FIELD, entity_tag(changed))
+    response = client.get(f"/v1/articles/{article_id}{suffix}", headers=auth)
+    assert response.status_code == 200
+    if suffix:
+        assert response.data == changed and response.headers["ETag"] == f'"{entity_tag(changed)}"'
+    else:
+        assert response.get_json()["claims"] == json.loads(changed)["claims"]
+
+
+@pytest.mark.parametrize("suffix", ["", "/claims"])
+def test_a_held_document_gone_from_redis_is_not_served(keyed, redis_conn, suffix):
+    client, auth, article_id = keyed
+    client.get(f"/v1/articles/{article_id}/claims", headers=auth)
+    redis_conn.delete(result_key(article_id))
+    assert client.get(f"/v1/articles/{article_id}{suffix}", headers=auth).status_code == 404
+
+
+class LettingGo(HeldDocuments):
+    """Held documents that are let go between telling the gate of one and serving it."""
+
+    def body(self, article_id: str, etag: str) -> bytes | None:
+        return None
+
+
+@pytest.mark.parametrize("suffix", ["", "/claims"])
+def test_a_document_let_go_after_the_gate_is_read_anew_by_flask_counted_once(keyed, redis_conn, suffix):
+    client, auth, article_id = keyed
+    first = client.get(f"/v1/articles/{article_id}{suffix}", headers=auth)
+    held = client.application.wsgi_app.documents
+    letting_go = LettingGo()
+    letting_go.hold(article_id, held.etag_of(article_id), b"not served")
+    client.application.wsgi_app.documents = letting_go
+    responses = []
+    seen = commands_during(redis_conn, lambda: responses.append(client.get(f"/v1/articles/{article_id}{suffix}", headers=auth)))
+    assert responses[0].status_code == 200 and responses[0].data == first.data
+    assert int(responses[0].headers["X-RateLimit-Remaining"]) == int(first.headers["X-RateLimit-Remaining"]) - 1
+    assert [command.split()[0] for command in seen.sent if "EVALSHA" in command] == ["EVALSHA"]  # the gate ran once
