@@ -40,6 +40,7 @@ OK, UNAUTHORIZED, THROTTLED, LIMITED = "ok", "unauthorized", "throttled", "limit
 CLAIMS, ARTICLE = "claims", "article"
 NO_TOKEN = "-"  # the digest-key argument of a request without a token (never a key name)
 LPUSH_CHUNK = 1000  # request times pushed per LPUSH (Lua's unpack has a bounded stack)
+RATE_TAIL = 8  # request times read at once from the window's end to drop those that left it
 HELD = 2  # the script's value in place of a claims document the process holds
 
 _SCRIPT = r"""
@@ -49,8 +50,9 @@ local fail_amount, fail_window, rate_amount, rate_window = $fail_amount, $fail_w
 
 local key_id = false
 if mode == 'identify' then
-  if redis.call('EXISTS', KEYS[1], KEYS[2]) > 0 then
-    if KEYS[3] ~= '$no_token' then key_id = redis.call('GET', KEYS[3]) end
+  if KEYS[3] ~= '$no_token' then key_id = redis.call('GET', KEYS[3]) end
+  -- a live key's token is there only while its key is: keys are required
+  if key_id or redis.call('EXISTS', KEYS[1], KEYS[2]) > 0 then
     if fail_amount > 0 then
       local failures = tonumber(redis.call('GET', KEYS[4]) or '0')
       if failures >= fail_amount then
@@ -70,16 +72,24 @@ if mode == 'identify' then
 end
 
 -- the moving window: the list holds the times of the requests let through in the window, newest
--- first; the ones that left it are dropped from its end first (each once: O(1) a request)
+-- first; the ones that left it are dropped from its end, read $tail at a time (each dropped
+-- once: O(1) a request), which finds the oldest time kept
 local counted, count, oldest = 0, 0, now
 if rate_amount > 0 and cost > 0 then
-  local since = now - rate_window
-  while true do
-    local last = redis.call('LINDEX', rate_key, -1)
-    if not last or tonumber(last) >= since then break end
-    local popped = redis.pcall('RPOP', rate_key)
-    if type(popped) == 'table' and popped.err then break end
-  end
+  local since, kept = now - rate_window, false
+  repeat
+    local tail = redis.call('LRANGE', rate_key, -$tail, -1)
+    local gone = 0
+    for i = #tail, 1, -1 do
+      if tonumber(tail[i]) >= since then kept = tonumber(tail[i]) break end
+      gone = gone + 1
+    end
+    if gone > 0 then
+      local popped = redis.pcall('RPOP', rate_key, gone)
+      if popped.err then break end
+    end
+  until kept or #tail < $tail
+  oldest = kept or now
   count = redis.call('LLEN', rate_key)
   local allowed = count + cost <= rate_amount
   if allowed then
@@ -94,7 +104,6 @@ if rate_amount > 0 and cost > 0 then
     end
     redis.pcall('EXPIRE', rate_key, rate_window)
   end
-  if count > 0 then oldest = tonumber(redis.call('LINDEX', rate_key, -1)) end
   if not allowed then
     return {'$limited', key_id, 0, 1, count, tostring(oldest)}
   end
@@ -127,7 +136,7 @@ end
 return head
 """
 _NAMES = dict(
-    no_token=NO_TOKEN, throttled=THROTTLED, unauthorized=UNAUTHORIZED, limited=LIMITED, ok=OK, chunk=LPUSH_CHUNK,
+    no_token=NO_TOKEN, throttled=THROTTLED, unauthorized=UNAUTHORIZED, limited=LIMITED, ok=OK, chunk=LPUSH_CHUNK, tail=RATE_TAIL,
     claims=CLAIMS, article=ARTICLE, anonymous=ANONYMOUS, owner_prefix=OWNER_FIELD_PREFIX, done=DONE,
     etag=ETAG_FIELD, span=SPAN_FIELD, total=TOTAL_FIELD, held=HELD,
 )
