@@ -40,7 +40,6 @@ OK, UNAUTHORIZED, THROTTLED, LIMITED = "ok", "unauthorized", "throttled", "limit
 CLAIMS, ARTICLE = "claims", "article"
 NO_TOKEN = "-"  # the digest-key argument of a request without a token (never a key name)
 LPUSH_CHUNK = 1000  # request times pushed per LPUSH (Lua's unpack has a bounded stack)
-RATE_TAIL = 8  # request times read at once from the window's end to drop those that left it
 HELD = 2  # the script's value in place of a claims document the process holds
 
 _SCRIPT = r"""
@@ -72,24 +71,18 @@ if mode == 'identify' then
 end
 
 -- the moving window: the list holds the times of the requests let through in the window, newest
--- first; the ones that left it are dropped from its end, read $tail at a time (each dropped
--- once: O(1) a request), which finds the oldest time kept
+-- first; the ones that left it are dropped from its end first (each once: O(1) a request), and
+-- the last one read is the oldest kept
 local counted, count, oldest = 0, 0, now
 if rate_amount > 0 and cost > 0 then
-  local since, kept = now - rate_window, false
-  repeat
-    local tail = redis.call('LRANGE', rate_key, -$tail, -1)
-    local gone = 0
-    for i = #tail, 1, -1 do
-      if tonumber(tail[i]) >= since then kept = tonumber(tail[i]) break end
-      gone = gone + 1
-    end
-    if gone > 0 then
-      local popped = redis.pcall('RPOP', rate_key, gone)
-      if popped.err then break end
-    end
-  until kept or #tail < $tail
-  oldest = kept or now
+  local since, last = now - rate_window, false
+  while true do
+    last = redis.call('LINDEX', rate_key, -1)
+    if not last or tonumber(last) >= since then break end
+    local popped = redis.pcall('RPOP', rate_key)
+    if type(popped) == 'table' and popped.err then break end
+  end
+  oldest = last and tonumber(last) or now
   count = redis.call('LLEN', rate_key)
   local allowed = count + cost <= rate_amount
   if allowed then
@@ -136,7 +129,7 @@ end
 return head
 """
 _NAMES = dict(
-    no_token=NO_TOKEN, throttled=THROTTLED, unauthorized=UNAUTHORIZED, limited=LIMITED, ok=OK, chunk=LPUSH_CHUNK, tail=RATE_TAIL,
+    no_token=NO_TOKEN, throttled=THROTTLED, unauthorized=UNAUTHORIZED, limited=LIMITED, ok=OK, chunk=LPUSH_CHUNK,
     claims=CLAIMS, article=ARTICLE, anonymous=ANONYMOUS, owner_prefix=OWNER_FIELD_PREFIX, done=DONE,
     etag=ETAG_FIELD, span=SPAN_FIELD, total=TOTAL_FIELD, held=HELD,
 )
