@@ -197,4 +197,4 @@ def test_a_window_of_only_stale_times_is_emptied_and_the_request_is_its_oldest(r
     before = time.time()
     window = gate.count("window", 2)
     assert window is not None and window.allowed and window.count == 2
-    assert before <= window.oldest <= time.time() and redis_conn.llen("window") == 2
+    assert before - 0.01 <= window.oldest <= time.time() and redis_conn.llen("window") == 2  # Lua keeps 14 digits
