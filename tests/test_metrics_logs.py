@@ -11,6 +11,7 @@ import json
 import re
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,7 @@ from support.ports import server_port
 from support.waiting import poll
 from service.app import create_app
 from service.keys import ApiKeys
-from service.logs import JsonFormatter, redact
+from service.logs import JsonFormatter, redact, timestamp
 
 SECRET_WORDS = "Quetzalbrook"  # appears only in the articles' text
 ARTICLES = [f"{SECRET_WORDS} {n} said that the harbour would reopen on Monday." for n in range(3)]
@@ -217,3 +218,10 @@ print(json.dumps([seen.funcName, seen.lineno, seen.thread, seen.process]))
         "msg": "GET /v1/articles/{article_id} 200", "method": "GET", "route": "/v1/articles/{article_id}",
         "path": "/v1/articles/" + "a" * 32, "status": 200, "duration_ms": 12.3, "article_id": "a" * 32, "request_id": "req-1",
     }
+
+
+@pytest.mark.parametrize("created", [0.0, 1_700_000_000.0004, 1_796_275_926.9999, 2_000_000_000.5])
+def test_a_line_time_is_iso_8601_utc_to_the_millisecond(created):
+    spelled = timestamp(created)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00", spelled)
+    assert abs(datetime.fromisoformat(spelled).timestamp() - created) < 0.001
