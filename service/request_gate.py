@@ -34,6 +34,7 @@ from string import Template
 from limits import parse_many
 from redis import Redis
 
+from service.script_batches import ScriptBatches
 from service.store import DONE, ETAG_FIELD, OWNER_FIELD_PREFIX, SPAN_FIELD, TOTAL_FIELD, ANONYMOUS
 
 OK, UNAUTHORIZED, THROTTLED, LIMITED = "ok", "unauthorized", "throttled", "limited"
@@ -202,7 +203,7 @@ class RequestGate:
         self.rate = rate
         limits = {"fail_amount": failures.amount, "fail_window": failures.seconds,
                   "rate_amount": rate.amount, "rate_window": rate.seconds}
-        self.script = redis.register_script(Template(_SCRIPT).substitute(_NAMES, **limits))
+        self.script = ScriptBatches(redis, redis.register_script(Template(_SCRIPT).substitute(_NAMES, **limits)))
 
     def identify(
         self,

@@ -1,0 +1,118 @@
+"""Script calls of concurrent requests go to Redis together, each with its own reply or error."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+from redis import Redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+from redis.connection import Connection
+from redis.exceptions import ConnectionError, ResponseError
+
+from service.embedded_redis import free_port
+from service.script_batches import ScriptBatches, _Call
+
+# Each call counts its own key and answers with it; a key named "bad" is an error.
+SCRIPT = "if KEYS[1] == 'bad' then return redis.error_reply('bad key') end return {KEYS[1], redis.call('INCR', KEYS[1])}"
+FOLLOWERS = 7
+BOUND = 10.0  # seconds any wait of these tests lasts at most
+
+
+@pytest.fixture
+def sends(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
+    """The packed commands sent to Redis that ran a script: one entry per socket write."""
+    sent: list[bytes] = []
+    original = Connection.send_packed_command
+
+    def counted(connection: Connection, command: object, check_health: bool = True) -> None:
+        packed = b"".join(command) if isinstance(command, list) else command
+        if b"EVALSHA" in packed:  # type: ignore[operator]
+            sent.append(packed)  # type: ignore[arg-type]
+        original(connection, command, check_health)
+
+    monkeypatch.setattr(Connection, "send_packed_command", counted)
+    return sent
+
+
+@pytest.fixture
+def batches(redis_conn: Redis) -> Iterator[ScriptBatches]:
+    """Batches of the script, which Redis has loaded."""
+    redis_conn.script_load(SCRIPT)
+    yield ScriptBatches(redis_conn, redis_conn.register_script(SCRIPT))
+
+
+def run_while_paused(redis_conn: Redis, batches: ScriptBatches, keys: list[str]) -> list[object]:
+    """Call the script for each key in its own thread: the first while Redis holds every script,
+    the others once the first is out, then let Redis go once they all queued. Replies (or errors) in order."""
+    answers: list[object] = [None] * len(keys)
+
+    def call(i: int) -> None:
+        try:
+            answers[i] = batches([keys[i]], [])
+        except Exception as error:  # noqa: BLE001 - the error is the answer
+            answers[i] = error
+
+    redis_conn.execute_command("CLIENT", "PAUSE", int(BOUND * 1000), "WRITE")  # scripts wait; CLIENT UNPAUSE does not
+    threads = [threading.Thread(target=call, args=(i,)) for i in range(len(keys))]
+    try:
+        threads[0].start()
+        deadline = time.monotonic() + BOUND
+        while not batches._out and time.monotonic() < deadline:
+            time.sleep(0.01)
+        for thread in threads[1:]:
+            thread.start()
+        while len(batches._queue) < len(keys) - 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        redis_conn.execute_command("CLIENT", "UNPAUSE")
+    for thread in threads:
+        thread.join(BOUND)
+    return answers
+
+
+def test_calls_made_while_one_is_out_go_together_each_with_its_own_reply(redis_conn, batches, sends):
+    keys = [f"k{i}" for i in range(1 + FOLLOWERS)]
+    answers = run_while_paused(redis_conn, batches, keys)
+    assert answers == [[key.encode(), 1] for key in keys]
+    assert len(sends) == 2  # the first alone, then the seven queued behind it in one pipeline
+    assert sends[1].count(b"EVALSHA") == FOLLOWERS
+    assert not batches._out and not batches._queue
+
+
+def test_an_error_is_the_answer_of_its_own_call_only(redis_conn, batches, sends):
+    keys = ["a", "b", "bad", "c"]
+    answers = run_while_paused(redis_conn, batches, keys)
+    assert answers[0] == [b"a", 1] and answers[1] == [b"b", 1] and answers[3] == [b"c", 1]
+    assert isinstance(answers[2], ResponseError) and "bad key" in str(answers[2])
+    assert len(sends) == 2
+
+
+def test_a_lone_call_is_sent_at_once(batches, sends):
+    assert batches(["solo"], []) == [b"solo", 1]
+    assert batches(["solo"], []) == [b"solo", 2]
+    assert len(sends) == 2 and all(send.count(b"EVALSHA") == 1 for send in sends)
+
+
+def test_a_batch_reloads_a_script_redis_lost(redis_conn, batches):
+    batches(["x"], [])
+    redis_conn.script_flush()
+    calls = [_Call(["x"], []), _Call(["y"], [])]
+    batches._send(calls)
+    assert [call.result() for call in calls] == [[b"x", 2], [b"y", 1]]
+
+
+def test_every_call_of_a_batch_redis_cannot_take_gets_the_error():
+    dead = Redis(port=free_port(), socket_connect_timeout=1, retry=Retry(NoBackoff(), 0))
+    batches = ScriptBatches(dead, dead.register_script(SCRIPT))
+    calls = [_Call(["x"], []), _Call(["y"], [])]
+    batches._send(calls)
+    for call in calls:
+        with pytest.raises(ConnectionError):
+            call.result()
+    with pytest.raises(ConnectionError):
+        batches(["z"], [])
+    assert not batches._out and not batches._queue  # the lead is not lost
