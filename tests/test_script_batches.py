@@ -5,8 +5,10 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import requests
 from redis import Redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
@@ -14,12 +16,16 @@ from redis.connection import Connection
 from redis.exceptions import ConnectionError, ResponseError
 
 from service.embedded_redis import free_port
+from service.keys import ApiKeys
 from service.script_batches import ScriptBatches, _Call
+from support.fixtures_api import SHORT_TEXT
 
 # Each call counts its own key and answers with it; a key named "bad" is an error.
 SCRIPT = "if KEYS[1] == 'bad' then return redis.error_reply('bad key') end return {KEYS[1], redis.call('INCR', KEYS[1])}"
 FOLLOWERS = 7
 BOUND = 10.0  # seconds any wait of these tests lasts at most
+CLIENTS, READS = 16, 200  # concurrent HTTP clients, and the reads they make
+HTTP_TIMEOUT = 30.0
 
 
 @pytest.fixture
@@ -116,3 +122,21 @@ def test_every_call_of_a_batch_redis_cannot_take_gets_the_error():
     with pytest.raises(ConnectionError):
         batches(["z"], [])
     assert not batches._out and not batches._queue  # the lead is not lost
+
+
+def test_under_gunicorns_gevent_workers_each_concurrent_read_is_counted_once(start_api, redis_conn, work_off):
+    """Many reads at once in one gevent process: each passes the gate once, with its own count."""
+    _, token = ApiKeys(redis_conn).create("cms")
+    auth = {"Authorization": f"Bearer {token}"}
+    api = start_api(api_processes=1, rate_limit="100000/minute")
+    posted = requests.post(f"{api}/v1/articles", json={"text": SHORT_TEXT}, headers=auth, timeout=HTTP_TIMEOUT)
+    work_off()
+    claims = f"{api}/v1/articles/{posted.json()['id']}/claims"
+    first = requests.get(claims, headers=auth, timeout=HTTP_TIMEOUT)
+    assert first.status_code == 200
+    with ThreadPoolExecutor(CLIENTS) as pool:
+        answers = list(pool.map(lambda _: requests.get(claims, headers=auth, timeout=HTTP_TIMEOUT), range(READS)))
+    assert all(a.status_code == 200 and a.content == first.content for a in answers)
+    remaining = sorted(int(a.headers["X-RateLimit-Remaining"]) for a in answers)
+    start = int(first.headers["X-RateLimit-Remaining"])
+    assert remaining == list(range(start - READS, start))
