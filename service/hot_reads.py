@@ -16,14 +16,17 @@ request goes to Flask untouched. A request whose gate says otherwise (no key, th
 limited, not done, not the caller's) goes to Flask with the gate's passage in its environ
 (:data:`service.access.GATE_PASSAGE`), so the gate runs once per request and Flask answers
 as it always does.
+
+Each process holds the claims documents it read (:mod:`service.held_documents`) and tells the
+gate which one it holds, so that Redis does not send a document again while its ETag holds.
 """
 
 from __future__ import annotations
 
 import re
 import time
-from dataclasses import replace
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import Any
 
 from redis.exceptions import RedisError
