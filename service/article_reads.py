@@ -20,7 +20,7 @@ from werkzeug.datastructures import ETags
 from service.context import current_request
 from service.negotiation import JSON, JSONLD, preferred
 from service.held_documents import HeldDocuments
-from service.request_gate import ARTICLE, CLAIMS, HELD, Read
+from service.request_gate import ARTICLE, CLAIMS, HELD, HELD_ARTICLE, Read
 from service.schemas import DEFAULT_PAGE_SIZE
 from service.store import ETAG_FIELD, StoredResult, article_key, result_key
 
@@ -60,9 +60,16 @@ def claims_read(article_id: str, if_none_match: ETags, held: str = "") -> Read:
     )
 
 
-def article_read(article_id: str, held: str = "") -> Read:
-    """The read of an article's hash and claims document, the document not sent when it is ``held``."""
-    return Read(ARTICLE, article_key(article_id), result_key(article_id), held=held)
+def article_read(article_id: str, held: str = "", revision: str = "") -> Read:
+    """The read of an article's hash and claims document, the document not sent when it is ``held``,
+    neither sent while the hash is at the ``revision`` rendered here."""
+    return Read(ARTICLE, article_key(article_id), result_key(article_id), held=held, revision=revision)
+
+
+def is_held_article(values: list[bytes | int | None]) -> bool:
+    """Whether the gate's article read found the hash at the revision rendered here (and sent only
+    whether the document exists)."""
+    return bool(values) and values[0] == HELD_ARTICLE
 
 
 def with_held_document(
@@ -78,7 +85,7 @@ def with_held_document(
             return None if body is None else [etag, span, total, 0, body]
         if body is not None:
             documents.hold(article_id, etag.decode(), body)  # type: ignore[union-attr, arg-type]
-    elif read.kind == ARTICLE:
+    elif read.kind == ARTICLE and not is_held_article(values):
         fields, body = as_article_and_body(values)
         etag = fields.get(ETAG_FIELD.encode())
         if body == HELD:

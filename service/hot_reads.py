@@ -35,7 +35,9 @@ from werkzeug.http import parse_accept_header, parse_etags, quote_etag
 from werkzeug.wrappers import Request
 
 from service.access import GATE_PASSAGE, Caller, pass_gate
-from service.article_reads import ARTICLE_ID, article_read, as_article_and_body, as_stored_claims, claims_read, with_held_document
+from service.article_reads import (
+    ARTICLE_ID, article_read, as_article_and_body, as_stored_claims, claims_read, is_held_article, with_held_document,
+)
 from service.context import Services
 from service.held_documents import HeldDocuments
 from service.hot_resubmissions import ACCEPTED, AcceptedBodies, digest_of, is_resubmission_shape
@@ -84,7 +86,7 @@ class HotReads:
             return self.app(environ, start_response)
         tags = parse_etags(environ.get("HTTP_IF_NONE_MATCH"))
         held = self.documents.etag_of(article_id)
-        read = claims_read(article_id, tags, held) if claims else article_read(article_id, held)
+        read = claims_read(article_id, tags, held) if claims else article_read(article_id, held, self.articles.revision_of(article_id))
         address = environ.get("REMOTE_ADDR") or "unknown"
         try:
             passage = self._pass_gate(environ, address, read, article_id)
@@ -92,7 +94,7 @@ class HotReads:
             return self.app(environ, start_response)
         answer = None
         if passage is not None and passage.outcome == OK:
-            answer = _stored_claims(passage) if claims else self._article(passage, Caller(passage.key_id, address), tags)
+            answer = _stored_claims(passage) if claims else self._article(read, article_id, passage, Caller(passage.key_id, address), tags)
         if answer is None:
             return self.app(environ, start_response)
         etag, body = answer
@@ -154,7 +156,8 @@ class HotReads:
                 environ[GATE_PASSAGE] = (None, passage)
                 return None
             passage = replace(passage, read=values)
-        environ[GATE_PASSAGE] = (read, passage)
+        # Flask, should it answer, reads the article itself when the gate did not send the hash.
+        environ[GATE_PASSAGE] = (None if is_held_article(passage.read) else read, passage)
         return passage
 
     def _respond(
@@ -179,10 +182,15 @@ class HotReads:
             record_request(environ["REQUEST_METHOD"], route, environ["PATH_INFO"], status, time.perf_counter() - started, article_id)
         return [body]
 
-    def _article(self, passage: Passage, caller: Caller, tags: ETags) -> tuple[str, bytes | None] | None:
+    def _article(
+        self, read: Read, article_id: str, passage: Passage, caller: Caller, tags: ETags
+    ) -> tuple[str, bytes | None] | None:
         """The article's ETag and JSON (None for a 304) as ``caller`` sees it, when it sees it."""
-        rendered = self.articles.render(*as_article_and_body(passage.read), caller.owner, caller.key_id)
-        if rendered is None:  # Flask says 404
+        if is_held_article(passage.read):  # the revision rendered here: rendered for this caller, or read anew
+            rendered = self.articles.held(article_id, read.revision, passage.read[1] == 1, caller.owner, caller.key_id)
+        else:
+            rendered = self.articles.render(*as_article_and_body(passage.read), caller.owner, caller.key_id)
+        if rendered is None:  # Flask says 404, or reads the article anew
             return None
         etag, body = rendered
         return etag, None if tags.contains_weak(etag) else body

@@ -19,7 +19,9 @@ made one by one:
    fields and, unless ``If-None-Match`` holds its ETag, the document; or the article's
    hash and document. A document whose ETag the process says it holds
    (:mod:`service.held_documents`) is not sent: :data:`HELD` stands in its place when it
-   still exists under that ETag.
+   still exists under that ETag; an article hash whose revision the process rendered
+   (:mod:`service.rendered_articles`) is not sent either: :data:`HELD_ARTICLE` and whether
+   the document exists stand in its place.
 
 The script builds one key from what it reads (the rate-limit key of the caller's key id),
 which a single Redis allows; the service never runs on Redis Cluster.
@@ -35,17 +37,18 @@ from limits import parse_many
 from redis import Redis
 
 from service.script_batches import ScriptBatches
-from service.store import DONE, ETAG_FIELD, OWNER_FIELD_PREFIX, SPAN_FIELD, TOTAL_FIELD, ANONYMOUS
+from service.store import DONE, ETAG_FIELD, OWNER_FIELD_PREFIX, REVISION_FIELD, SPAN_FIELD, TOTAL_FIELD, ANONYMOUS
 
 OK, UNAUTHORIZED, THROTTLED, LIMITED = "ok", "unauthorized", "throttled", "limited"
 CLAIMS, ARTICLE = "claims", "article"
 NO_TOKEN = "-"  # the digest-key argument of a request without a token (never a key name)
 LPUSH_CHUNK = 1000  # request times pushed per LPUSH (Lua's unpack has a bounded stack)
 HELD = 2  # the script's value in place of a claims document the process holds
+HELD_ARTICLE = 3  # the script's value in place of an article hash whose revision the process rendered
 
 _SCRIPT = r"""
 local now, mode, cost, rate_key = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3]), ARGV[4]
-local read, page_size, any_tag, held = ARGV[5], tonumber(ARGV[6]), ARGV[7] == '1', ARGV[9]
+local read, page_size, any_tag, held, revision = ARGV[5], tonumber(ARGV[6]), ARGV[7] == '1', ARGV[9], ARGV[10]
 local fail_amount, fail_window, rate_amount, rate_window = $fail_amount, $fail_window, $rate_amount, $rate_window
 
 local key_id = false
@@ -110,7 +113,7 @@ if read == '$claims' then
   local f = redis.call('HMGET', KEYS[5], 'status', '$owner_prefix' .. owner, '$etag', '$span', '$total')
   if f[1] == '$done' and f[2] and f[3] and tonumber(f[5] or '0') <= page_size then
     local matched = any_tag and 1 or 0
-    for i = 10, #ARGV do
+    for i = 11, #ARGV do
       if ARGV[i] == f[3] then matched = 1 end
     end
     local body = false
@@ -120,6 +123,11 @@ if read == '$claims' then
     for _, v in ipairs({f[3], f[4], f[5], matched, body}) do head[#head + 1] = v end
   end
 elseif read == '$article' then
+  if revision ~= '' and redis.call('HGET', KEYS[5], '$revision_field') == revision then
+    head[#head + 1] = $held_article
+    head[#head + 1] = redis.call('EXISTS', KEYS[6])
+    return head
+  end
   if held ~= '' and redis.call('HGET', KEYS[5], '$etag') == held and redis.call('EXISTS', KEYS[6]) == 1 then
     head[#head + 1] = $held
   else
@@ -133,6 +141,7 @@ _NAMES = dict(
     no_token=NO_TOKEN, throttled=THROTTLED, unauthorized=UNAUTHORIZED, limited=LIMITED, ok=OK, chunk=LPUSH_CHUNK,
     claims=CLAIMS, article=ARTICLE, anonymous=ANONYMOUS, owner_prefix=OWNER_FIELD_PREFIX, done=DONE,
     etag=ETAG_FIELD, span=SPAN_FIELD, total=TOTAL_FIELD, held=HELD,
+    held_article=HELD_ARTICLE, revision_field=REVISION_FIELD,
 )
 _HEAD = 6  # values before the read's
 
@@ -164,7 +173,9 @@ class Passage:
 class Read:
     """An article read planned with the checks: ``kind`` (``claims`` or ``article``), its keys,
     the If-None-Match tags (``any_tag`` for ``*``) that spare reading the claims document, and
-    the ETag of the document the process holds (``held``; empty for none), which is not sent."""
+    the ETag of the document the process holds (``held``; empty for none), which is not sent,
+    and for the article the revision of its hash the process rendered (``revision``; empty for
+    none): while it is the hash's, the hash is not sent either, only whether the document exists."""
 
     kind: str
     article_key: str
@@ -173,6 +184,7 @@ class Read:
     tags: tuple[str, ...] = ()
     any_tag: bool = False
     held: str = ""
+    revision: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,7 +241,7 @@ class RequestGate:
         args = [
             repr(time.time()), mode, cost if self.rate.amount else 0, rate_key,
             read.kind if read else "", read.page_size if read else 0, "1" if read and read.any_tag else "0",
-            open_rate_key, read.held if read else "", *(read.tags if read else ()),
+            open_rate_key, read.held if read else "", read.revision if read else "", *(read.tags if read else ()),
         ]
         reply = self.script(keys=keys, args=args)
         outcome, key_id, wait, counted, count, oldest = reply[:_HEAD]

@@ -21,7 +21,11 @@ key                                    type    content, lifetime
                                                publisher found in that page), and one
                                                ``owner:{owner}`` field per caller that
                                                submitted it, holding what it submitted
-                                               (see Ownership below). Expires
+                                               (see Ownership below), and ``revision``: a
+                                               random token that every write of the hash
+                                               replaces, so that a reader holding what it
+                                               made of one revision need not read the hash
+                                               again (:mod:`service.rendered_articles`). Expires
                                                ``CLAIMWIRE_RESULT_TTL`` seconds after its last
                                                change.
 ``claimwire:result:{id}``              string  the claims document as served by
@@ -60,6 +64,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -117,6 +122,8 @@ _RESET_FIELDS: tuple[str, ...] = ("started_at", "finished_at", "problem", "failu
 # Fields of the article hash describing its stored result, written with it.
 ETAG_FIELD, SPAN_FIELD, TOTAL_FIELD = "etag", "claims_span", "claims_total"
 RESULT_FIELDS = (ETAG_FIELD, SPAN_FIELD, TOTAL_FIELD)
+# Replaced by every write of the article hash (see the key table above).
+REVISION_FIELD = "revision"
 # What a fetch found, which a new fetch finds afresh.
 _FETCHED_FIELDS: tuple[str, ...] = ("published_at", "page_metadata")
 # What a fetched page may say of itself, shown where the owner sent nothing of its own.
@@ -449,7 +456,7 @@ class ArticleStore:
                 if mine:
                     view = _as_seen_by(raw, owner)
                 else:
-                    pipe.hset(akey, owner_field(owner), json.dumps(_submission_of(submitted)))
+                    pipe.hset(akey, mapping={owner_field(owner): json.dumps(_submission_of(submitted)), **_revised()})
                     view = _with_submission(current, _submission_of(submitted))
                 pipe.execute()
                 return Submission(view, result)
@@ -457,7 +464,7 @@ class ArticleStore:
             shared = {k: v for k, v in submitted.to_hash().items() if k not in _PRIVATE_FIELDS}
             pipe.delete(rkey)
             pipe.hdel(akey, *_RESET_FIELDS, *RESULT_FIELDS, *_FETCHED_FIELDS)
-            pipe.hset(akey, mapping={**shared, owner_field(owner): json.dumps(_submission_of(submitted))})
+            pipe.hset(akey, mapping={**shared, owner_field(owner): json.dumps(_submission_of(submitted)), **_revised()})
             pipe.expire(akey, self.result_ttl)
             pipe.execute()
             return Submission(submitted)
@@ -479,6 +486,7 @@ class ArticleStore:
             pipe.multi()
             if others:
                 pipe.hdel(akey, owner_field(owner))
+                pipe.hset(akey, mapping=_revised())
             else:
                 pipe.delete(akey, result_key(article_id))
             pipe.execute()
@@ -586,6 +594,7 @@ class ArticleStore:
                 return None
             pipe.multi()
             apply(pipe, article)
+            pipe.hset(key, mapping=_revised())
             pipe.execute()
             return article
 
@@ -643,6 +652,11 @@ def seen_by(raw: dict[bytes, bytes], body: bytes | None, owner: str) -> tuple[Ar
 def _result_of(raw: dict[bytes, bytes], body: bytes | None) -> StoredResult | None:
     """The stored result of an article hash ``raw``, with the result fields the hash holds."""
     return StoredResult.from_redis(body, *(raw.get(name.encode()) for name in RESULT_FIELDS))
+
+
+def _revised() -> dict[str, str]:
+    """The field that marks a write of an article hash: written in the transaction of every write."""
+    return {REVISION_FIELD: secrets.token_hex(8)}
 
 
 def _fingerprint(fields_: dict[str, Any]) -> str:

@@ -3,6 +3,7 @@ and the link's expiry step it was made of are the same; anything else renders an
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
@@ -11,7 +12,7 @@ from redis import Redis
 from service.claims_document import article_body, entity_tag
 from service.keys import ApiKeys
 from service.rendered_articles import RenderedArticles
-from service.store import article_key, owner_field, result_key, seen_by
+from service.store import REVISION_FIELD, article_key, owner_field, result_key, seen_by
 from service.view_links import EXPIRY_STEP, ViewLinks
 from support.fixtures_api import SHORT_TEXT
 
@@ -39,6 +40,11 @@ def done(client, work_off, redis_conn: Redis) -> tuple[str, str, dict[bytes, byt
     return article_id, key.id, redis_conn.hgetall(article_key(article_id)), redis_conn.get(result_key(article_id))
 
 
+def written(raw: dict[bytes, bytes], **fields: bytes) -> dict[bytes, bytes]:
+    """``raw`` with ``fields`` written as the store writes them: with a new revision."""
+    return {**raw, **{name.encode(): value for name, value in fields.items()}, REVISION_FIELD.encode(): uuid.uuid4().hex.encode()}
+
+
 def made_anew(links: ViewLinks, raw: dict[bytes, bytes], body: bytes | None, owner: str, key_id: str | None) -> tuple[str, bytes]:
     article, result = seen_by(raw, body, owner)
     assert article is not None
@@ -64,9 +70,9 @@ def test_anything_the_body_is_made_of_changing_renders_it_anew(done, redis_conn:
     first = rendered.render(raw, body, key_id, key_id)
     changed: dict[str, Any] = {"raw": dict(raw), "body": body}
     if change == "attempts":
-        changed["raw"][b"attempts"] = b"7"
+        changed["raw"] = written(raw, attempts=b"7")
     elif change == "another owner":
-        changed["raw"][owner_field("other").encode()] = b"1"
+        changed["raw"] = written(raw, **{owner_field("other"): b"1"})
     elif change == "next expiry step":
         links.now += EXPIRY_STEP
     else:
@@ -97,11 +103,12 @@ def test_the_memo_holds_no_more_bytes_than_its_bound(done, redis_conn: Redis) ->
     weight = len(rendered_body := RenderedArticles(links).render(raw, body, key_id, key_id)[1])  # type: ignore[index]
     weight += sum(len(k) + len(v) for k, v in raw.items())
     small = RenderedArticles(links, max_bytes=2 * weight + weight // 2)  # room for two entries, not three
-    for attempts in range(3):
-        small.render({**raw, b"attempts": str(attempts).encode()}, body, key_id, key_id)
+    revisions = [written(raw, attempts=str(attempts).encode()) for attempts in range(3)]
+    for revised in revisions:
+        small.render(revised, body, key_id, key_id)
     signed = links.signed
-    small.render({**raw, b"attempts": b"2"}, body, key_id, key_id)
-    small.render({**raw, b"attempts": b"0"}, body, key_id, key_id)
+    small.render(revisions[2], body, key_id, key_id)
+    small.render(revisions[0], body, key_id, key_id)
     assert links.signed == signed + 1, "the newest entry was not kept, or the oldest was not let go"
     tiny = RenderedArticles(links, max_bytes=len(rendered_body))
     assert tiny.render(raw, body, key_id, key_id) is not None

@@ -198,3 +198,35 @@ def test_a_window_of_only_stale_times_is_emptied_and_the_request_is_its_oldest(r
     window = gate.count("window", 2)
     assert window is not None and window.allowed and window.count == 2
     assert before - 0.01 <= window.oldest <= time.time() and redis_conn.llen("window") == 2  # Lua keeps 14 digits
+
+
+def test_an_article_at_the_revision_rendered_here_is_not_sent_again(keyed, redis_conn):
+    client, auth, article_id = keyed
+    first = client.get(f"/v1/articles/{article_id}", headers=auth)
+    responses = []
+    seen = commands_during(redis_conn, lambda: responses.append(client.get(f"/v1/articles/{article_id}", headers=auth)))
+    assert responses[0].status_code == 200 and responses[0].data == first.data
+    assert responses[0].headers["ETag"] == first.headers["ETag"]
+    scripted = [command.split(" ", 2)[:2] for command in seen.scripted]
+    assert ["HGET", article_key(article_id)] in scripted and ["EXISTS", result_key(article_id)] in scripted
+    assert not any(name in ("HGETALL", "GET") and key in (article_key(article_id), result_key(article_id)) for name, key in scripted)
+
+
+def test_an_article_written_since_it_was_rendered_is_read_anew(keyed, redis_conn):
+    client, auth, article_id = keyed
+    first = client.get(f"/v1/articles/{article_id}", headers=auth)
+    _, other = ApiKeys(redis_conn).create("other")  # another owner submitting it writes the hash
+    client.post("/v1/articles", json={"text": SHORT_TEXT}, headers={"Authorization": f"Bearer {other}"})
+    responses = []
+    seen = commands_during(redis_conn, lambda: responses.append(client.get(f"/v1/articles/{article_id}", headers=auth)))
+    assert ["HGETALL", article_key(article_id)] in [command.split(" ", 2)[:2] for command in seen.scripted]
+    assert responses[0].status_code == 200 and responses[0].data == first.data  # the owner's view is its own
+
+
+def test_another_caller_at_the_revision_rendered_here_gets_nothing_of_it_counted_once(keyed, redis_conn):
+    client, auth, article_id = keyed
+    assert client.get(f"/v1/articles/{article_id}", headers=auth).status_code == 200  # rendered for its owner
+    _, other = ApiKeys(redis_conn).create("other")
+    response = client.get(f"/v1/articles/{article_id}", headers={"Authorization": f"Bearer {other}"})
+    assert response.status_code == 404
+    assert response.headers["X-RateLimit-Remaining"] == "999"  # its first request of 1000/minute, counted once
