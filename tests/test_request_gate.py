@@ -156,8 +156,9 @@ def test_a_changed_document_is_sent_and_served(keyed, redis_conn, suffix):
 @pytest.mark.parametrize("suffix", ["", "/claims"])
 def test_a_held_document_gone_from_redis_is_not_served(keyed, redis_conn, suffix):
     client, auth, article_id = keyed
-    client.get(f"/v1/articles/{article_id}/claims", headers=auth)
-    redis_conn.delete(result_key(article_id))
+    for held in ("/claims", ""):  # the document held, and the article rendered at its revision
+        assert client.get(f"/v1/articles/{article_id}{held}", headers=auth).status_code == 200
+    redis_conn.delete(result_key(article_id))  # as when it expires: not a write of the hash
     assert client.get(f"/v1/articles/{article_id}{suffix}", headers=auth).status_code == 404
 
 
