@@ -12,6 +12,7 @@ from service.http_server import ApiServer
 
 def test_the_loaded_app_is_frozen_out_of_the_garbage_collector(config: Config) -> None:
     """A full collection then skips the process's long-lived objects instead of scanning them all."""
+    frozen_before = gc.get_freeze_count() > 0  # a burst worker in this test process froze its pipeline
     gc.unfreeze()
     try:
         app = ApiServer(config, "127.0.0.1", 0).load()
@@ -20,3 +21,5 @@ def test_the_loaded_app_is_frozen_out_of_the_garbage_collector(config: Config) -
         assert not any(o is app for o in gc.get_objects())  # the collector lists no frozen object
     finally:
         gc.unfreeze()
+        if frozen_before:
+            gc.freeze()
