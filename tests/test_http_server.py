@@ -5,9 +5,10 @@ from __future__ import annotations
 import gc
 
 from flask import Flask
+from gunicorn.glogging import Logger
 
 from service.config import Config
-from service.http_server import ApiServer
+from service.http_server import ApiServer, NoAccessLogger
 
 
 def test_the_loaded_app_is_frozen_out_of_the_garbage_collector(config: Config) -> None:
@@ -23,3 +24,12 @@ def test_the_loaded_app_is_frozen_out_of_the_garbage_collector(config: Config) -
         gc.unfreeze()
         if frozen_before:
             gc.freeze()
+
+
+def test_gunicorn_builds_no_access_log_line(config: Config) -> None:
+    """The app logs each request itself; gunicorn's logger, configured as the server runs, skips its own."""
+    server = ApiServer(config, "127.0.0.1", 0)
+    assert Logger(server.cfg).access_log_enabled, "gunicorn's own logger would build the line"
+    logger = server.cfg.logger_class(server.cfg)
+    assert isinstance(logger, NoAccessLogger)
+    assert not logger.access_log_enabled
