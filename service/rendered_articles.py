@@ -51,7 +51,7 @@ class RenderedArticles:
         expires = self.links.expiry()
         revision = raw.get(_REVISION)
         if revision is not None:
-            key: tuple[object, ...] = (owner, key_id, expires, body is not None, raw.get(_ID, b"").decode(), revision.decode())
+            key = _memo_key(owner, key_id, expires, body is not None, raw.get(_ID, b"").decode(), revision.decode())
         else:
             key = (owner, key_id, expires, body is not None, *raw.items())
         with self._lock:
@@ -80,7 +80,15 @@ class RenderedArticles:
         """The body rendered of ``article_id`` at ``revision``, with its document there or not, for the
         caller ``owner`` holding ``key_id``, when it is kept; None when it is not (another caller,
         the next expiry step, or let go): then the article is to be read."""
-        key = (owner, key_id, self.links.expiry(), document, article_id, revision)
+        key = _memo_key(owner, key_id, self.links.expiry(), document, article_id, revision)
         with self._lock:
             kept = self._memo.get(key)
         return kept[0] if kept is not None else None
+
+
+def _memo_key(
+    owner: str, key_id: str | None, expires: int, document: bool, article_id: str, revision: str
+) -> tuple[object, ...]:
+    """The memo's key of a body made of a hash that has a revision: one definition, so that a body
+    rendered is found again by :meth:`RenderedArticles.held`."""
+    return (owner, key_id, expires, document, article_id, revision)
