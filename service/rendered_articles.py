@@ -79,10 +79,14 @@ class RenderedArticles:
     def held(self, article_id: str, revision: str, document: bool, owner: str, key_id: str | None) -> Rendered | None:
         """The body rendered of ``article_id`` at ``revision``, with its document there or not, for the
         caller ``owner`` holding ``key_id``, when it is kept; None when it is not (another caller,
-        the next expiry step, or let go): then the article is to be read."""
+        the next expiry step, or let go): then the article is to be read, and the revision is
+        forgotten, so that the gate sends the hash of the next read and it is rendered again.
+        Kept, the revision would have every later read of the article answered by Flask."""
         key = _memo_key(owner, key_id, self.links.expiry(), document, article_id, revision)
         with self._lock:
             kept = self._memo.get(key)
+            if kept is None and self._revisions.get(article_id) == revision:
+                del self._revisions[article_id]
         return kept[0] if kept is not None else None
 
 

@@ -26,6 +26,7 @@ from service.hot_reads import HotReads
 from service.keys import ApiKeys
 from service.request_limits import PRE_READ
 from service.logs import ContextFilter
+from service.view_links import EXPIRY_STEP, ViewLinks
 from support.fixtures_api import SHORT_TEXT
 
 REQUEST_ID = "hot-read-test"
@@ -121,6 +122,29 @@ def test_the_plain_reads_and_their_304s_skip_flask_and_answer_as_flask(done_arti
     for tags in (etag, f"W/{etag}", '"other", ' + etag, "*"):
         assert assert_same_answer(hot, plain, path, {**auth, "If-None-Match": tags}).status_code == 304
     assert hot.flask_calls == 0, "the plain reads went through Flask"
+
+
+@pytest.mark.parametrize("change", ["the link's next expiry step", "a second owner reading"])
+def test_an_article_rendered_for_other_terms_goes_to_flask_once_then_below_it_again(
+    done_article, redis_conn: Redis, monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
+    """The process's body of an article stops fitting when the view link's expiry step moves on or
+    another caller reads it; that read goes to Flask, and the next ones are served below it again."""
+    config, auth, article_id = done_article
+    hot, plain = pair(config)
+    path, callers = f"/v1/articles/{article_id}", [auth]
+    assert_same_answer(hot, plain, path, auth)
+    if change == "the link's next expiry step":
+        expiry = ViewLinks.expiry
+        monkeypatch.setattr(ViewLinks, "expiry", lambda links, now=None: expiry(links, now) + EXPIRY_STEP)
+    else:
+        callers.append({"Authorization": f"Bearer {ApiKeys(redis_conn).create('desk')[1]}"})
+        assert plain.post(json.dumps({"text": SHORT_TEXT}).encode(), callers[1]).status_code == 200
+    flask_calls = hot.flask_calls
+    for _ in range(3):
+        for headers in callers:
+            assert assert_same_answer(hot, plain, path, headers).status_code == 200
+    assert hot.flask_calls - flask_calls == 1, "the article's reads stayed with Flask"
 
 
 @pytest.mark.parametrize(
