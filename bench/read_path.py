@@ -15,7 +15,9 @@ cache-hit resubmission ``POST /v1/articles`` (compared with the bare claims GET)
 run is cut into ``--rounds`` slices, interleaved with the slices of the other runs (in
 alternating order), so that load from elsewhere on the machine falls on all of them
 alike. Prints requests/s (mean of the slices), p50 and p99 (median of the slices) with
-the ratios; the last line is JSON.
+the ratios, and the median of the ratios slice by slice (each slice against the bare app's
+slice of the same round, run next to it), which one disturbed slice moves less; the last
+line is JSON.
 """
 
 from __future__ import annotations
@@ -105,12 +107,14 @@ def wrk(url: str, connections: int, duration: int, headers: dict[str, str], scri
 
 
 def combine(slices: list[dict]) -> dict:
-    """One figure from the interleaved slices of a run: mean rate, median p50 and p99, all errors."""
+    """One figure from the interleaved slices of a run: mean rate, median p50 and p99, all errors,
+    and the slices' rates in round order."""
     return {
         "rps": statistics.mean(s["rps"] for s in slices),
         "p50_ms": statistics.median(s["p50_ms"] for s in slices),
         "p99_ms": statistics.median(s["p99_ms"] for s in slices),
         "errors": sum(s["errors"] for s in slices),
+        "slices_rps": [s["rps"] for s in slices],
     }
 
 
@@ -209,18 +213,22 @@ def report(results: dict[str, dict[str, dict]], api_rss: list[float], article_id
     compare = {"claims": "bare_claims", "article": "bare_article", "filtered": "bare_claims",
                "paginated": "bare_claims", "not_modified": "bare_claims", "cache_hit_post": "bare_claims"}
     summary: dict = {"article_id": article_id, "connections": {}, "api_rss_mib": [round(r) for r in api_rss]}
-    print(f"{'conns':>5} {'run':<15} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6}  ratio  p99 ratio")
+    print(f"{'conns':>5} {'run':<15} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6}  ratio  p99 ratio"
+          "  by slice: median (lowest-highest)")
     for connections, runs in results.items():
         summary["connections"][connections] = {}
         for name, figures in runs.items():
             line = (f"{connections:>5} {name:<15} {figures['rps']:8.0f} {figures['p50_ms']:7.2f} "
                     f"{figures['p99_ms']:7.2f} {figures['errors']:6d}")
-            entry = {k: round(v, 2) for k, v in figures.items()}
+            entry = {k: round(v, 2) for k, v in figures.items() if k != "slices_rps"}
             if name in compare:
                 base = runs[compare[name]]
                 entry["ratio"] = round(figures["rps"] / base["rps"], 3)
                 entry["p99_ratio"] = round(figures["p99_ms"] / base["p99_ms"], 3)
-                line += f"  {entry['ratio']:.2f}x  {entry['p99_ratio']:.2f}x  (vs {compare[name]})"
+                paired = [ours / bare for ours, bare in zip(figures["slices_rps"], base["slices_rps"])]
+                entry["slice_ratio"] = round(statistics.median(paired), 3)
+                line += (f"  {entry['ratio']:.2f}x  {entry['p99_ratio']:.2f}x      {entry['slice_ratio']:.2f}x "
+                         f"({min(paired):.2f}-{max(paired):.2f})  vs {compare[name]}")
             print(line)
             summary["connections"][connections][name] = entry
     print(f"API processes RSS (MiB, gunicorn master first): {', '.join(f'{r:.0f}' for r in api_rss)}")
