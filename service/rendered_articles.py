@@ -56,7 +56,7 @@ class RenderedArticles:
             key = (owner, key_id, expires, body is not None, *raw.items())
         with self._lock:
             kept = self._memo.get(key)
-        if kept is not None:
+        if kept is not None:  # not held again here: two callers would take turns forgetting it (see held)
             return kept[0]
         article, result = seen_by(raw, body, owner)
         if article is None or (article.status == DONE and result is None):  # 404

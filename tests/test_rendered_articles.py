@@ -113,3 +113,23 @@ def test_the_memo_holds_no_more_bytes_than_its_bound(done, redis_conn: Redis) ->
     tiny = RenderedArticles(links, max_bytes=len(rendered_body))
     assert tiny.render(raw, body, key_id, key_id) is not None
     assert tiny.render(raw, body, key_id, key_id) is not None and links.signed == signed + 3, "an entry over the bound was kept"
+
+
+def test_a_miss_forgets_the_revision_until_a_body_is_made_for_it_again(done, redis_conn: Redis) -> None:
+    """A revision the process tells the gate must have a body kept for the reader, or every read of
+    it would go to Flask. A miss forgets it; a body found kept does not hold it again (else two
+    callers would take turns forgetting it), a body made anew does."""
+    article_id, key_id, raw, body = done
+    links = CountedLinks(redis_conn, ttl=3600)
+    rendered = RenderedArticles(links)
+    revision = raw[REVISION_FIELD.encode()].decode()
+    rendered.render(raw, body, key_id, key_id)
+    assert rendered.revision_of(article_id) == revision
+    assert rendered.held(article_id, revision, True, key_id, key_id) is not None
+    assert rendered.held(article_id, revision, True, "another", "another") is None
+    assert rendered.revision_of(article_id) == "", "a revision with no body kept for its reader was kept"
+    assert rendered.render(raw, body, key_id, key_id) is not None and rendered.revision_of(article_id) == ""
+    links.now += EXPIRY_STEP
+    assert rendered.held(article_id, revision, True, key_id, key_id) is None
+    assert rendered.render(raw, body, key_id, key_id) is not None
+    assert rendered.revision_of(article_id) == revision
