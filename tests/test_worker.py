@@ -56,6 +56,15 @@ def horse_of(worker: int) -> psutil.Process:
     return children[0]
 
 
+def dead(process: psutil.Process) -> bool:
+    """Whether ``process`` has died: a zombie, or already reaped by its parent (the worker may
+    reap its horse before the test looks)."""
+    try:
+        return process.status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
 def test_run_worker_loads_the_pipeline_before_working(config, work_off):
     """Loaded in the worker process itself, so forked work-horses inherit it."""
     get_extractor.cache_clear()
@@ -94,7 +103,7 @@ def test_killed_work_horse_is_retried_and_ends_done(config, start_worker, store,
     assert article.attempts == 2
 
 
-def test_one_work_horse_runs_job_after_job(config, start_worker, store, queue):
+def test_one_work_horse_runs_job_after_job(config, start_worker, store):
     """The horse outlives its job (workers.horse): consecutive articles are extracted by one process."""
     worker = start_worker()
     horses = []
@@ -105,7 +114,7 @@ def test_one_work_horse_runs_job_after_job(config, start_worker, store, queue):
     assert len(set(horses)) == 1 and horses[0] != worker.pid, horses
 
 
-def test_a_work_horse_killed_between_jobs_is_replaced_and_the_next_job_runs_once(config, start_worker, store, queue):
+def test_a_work_horse_killed_between_jobs_is_replaced_and_the_next_job_runs_once(config, start_worker, store):
     worker = start_worker()
     first = submit(config, f"{SHORT_TEXT} Before the kill.")
     poll(lambda: store.get(first).status == "done", bool, 60, "the first extraction")
@@ -117,15 +126,6 @@ def test_a_work_horse_killed_between_jobs_is_replaced_and_the_next_job_runs_once
     assert store.get(second).attempts == 1, "the job was sent to the dead horse and retried"
     assert horse_of(worker.pid).pid != idle.pid
     assert not psutil.pid_exists(idle.pid), "the dead horse was not reaped"
-
-
-def dead(process: psutil.Process) -> bool:
-    """Whether ``process`` has died: a zombie, or already reaped by its parent (the worker may
-    reap its horse before the test looks)."""
-    try:
-        return process.status() == psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return True
 
 
 def started_within(start) -> float:
