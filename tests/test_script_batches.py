@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -12,7 +13,7 @@ import requests
 from redis import Redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
-from redis.connection import Connection
+from redis.connection import Connection, ConnectionPool
 from redis.exceptions import ConnectionError, ResponseError
 
 from service.embedded_redis import free_port
@@ -109,6 +110,43 @@ def test_a_batch_reloads_a_script_redis_lost(redis_conn, batches):
     calls = [_Call(["x"], []), _Call(["y"], [])]
     batches._send(calls)
     assert [call.result() for call in calls] == [[b"x", 2], [b"y", 1]]
+
+
+def test_calls_go_over_the_batches_own_connection_not_through_the_pool(batches, monkeypatch):
+    checkouts: list[object] = []
+    get_connection = ConnectionPool.get_connection
+
+    def counted(pool: ConnectionPool, *args: object, **kwargs: object) -> Connection:
+        checkouts.append(args)
+        return get_connection(pool, *args, **kwargs)
+
+    monkeypatch.setattr(ConnectionPool, "get_connection", counted)
+    assert [batches(["one"], []) for _ in range(3)] == [[b"one", 1], [b"one", 2], [b"one", 3]]
+    assert checkouts == []
+
+
+def test_a_connection_redis_dropped_is_made_again_after_one_error(redis_conn, batches):
+    assert batches(["k"], []) == [b"k", 1]
+    assert redis_conn.client_kill_filter(_type="normal", skipme=True) >= 1  # the batches' connection among them
+    with pytest.raises(ConnectionError):  # as for any client of the service: no retries (service.store.connect)
+        batches(["k"], [])
+    assert batches(["k"], []) == [b"k", 2]
+    assert not batches._out and not batches._queue
+
+
+def test_a_forked_process_makes_its_own_connection(batches):
+    assert batches(["f"], []) == [b"f", 1]
+    parents = batches._own_connection()
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its own connection, not the parent's socket
+        answered = batches(["f"], []) == [b"f", 2] and batches._own_connection() is not parents
+        os.write(write, b"1" if answered else b"0")
+        os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    assert os.read(read, 1) == b"1"
+    assert batches(["f"], []) == [b"f", 3] and batches._own_connection() is parents
 
 
 def test_every_call_of_a_batch_redis_cannot_take_gets_the_error():
