@@ -30,8 +30,8 @@ from dataclasses import replace
 from typing import Any
 
 from redis.exceptions import RedisError
-from werkzeug.datastructures import ETags, MIMEAccept
-from werkzeug.http import parse_accept_header, parse_etags, quote_etag
+from werkzeug.datastructures import ETags
+from werkzeug.http import parse_etags, quote_etag
 from werkzeug.wrappers import Request
 
 from service.access import GATE_PASSAGE, Caller, pass_gate
@@ -42,7 +42,7 @@ from service.context import Services
 from service.held_documents import HeldDocuments
 from service.hot_resubmissions import ACCEPTED, AcceptedBodies, digest_of, is_resubmission_shape
 from service.logs import log_context
-from service.negotiation import HTML, JSON, JSONLD, best_of
+from service.negotiation import HTML, JSON, JSONLD, best_for_header
 from service.problems import ProblemError
 from service.ratelimit import rate_limit_headers_of
 from service.rendered_articles import RenderedArticles
@@ -198,7 +198,7 @@ class HotReads:
     def _plain(self, environ: dict[str, Any], offered: tuple[str, ...]) -> bool:
         """JSON is the best of ``offered`` for the request's ``Accept``, and the headers are within
         their bound by a margin that needs no exact count."""
-        if best_of(parse_accept_header(environ.get("HTTP_ACCEPT"), MIMEAccept), *offered) != JSON:
+        if best_for_header(environ.get("HTTP_ACCEPT"), offered) != JSON:
             return False
         # The environ's names carry ``HTTP_`` besides the header's: an upper bound of the headers' size.
         size = sum(len(k) + len(v) + HEADER_OVERHEAD for k, v in environ.items() if k.startswith("HTTP_"))
