@@ -131,7 +131,16 @@ class ScriptBatches:
         return self._connection
 
     def _exchange(self, connection: Connection, batch: list[_Call]) -> list[Any]:
-        """Send the batch's calls in one write and read their replies, an error reply as its exception."""
+        """Send the batch's calls in one write and read their replies, an error reply as its exception.
+
+        A connection with a reply no call waits for is out of step (an exchange cut short) and
+        is made afresh, as redis-py's pool checks the connections it hands out. The check reads
+        the socket without waiting, which under gevent passes through the event loop: the other
+        requests of the process get their turn. Without it, a leader whose replies were always
+        already there served request after request alone, and the read path's p99 at 10
+        connections went from about 9 ms to 60–90 ms."""
+        if connection.can_read():
+            connection.disconnect()
         sha = self.script.sha
         connection.send_packed_command(
             connection.pack_commands([("EVALSHA", sha, len(c.keys), *c.keys, *c.args) for c in batch])

@@ -134,6 +134,13 @@ def test_a_connection_redis_dropped_is_made_again_after_one_error(redis_conn, ba
     assert not batches._out and not batches._queue
 
 
+def test_a_connection_out_of_step_is_made_afresh_before_a_batch(batches):
+    assert batches(["s"], []) == [b"s", 1]
+    connection = batches._own_connection()
+    connection.send_command("PING")  # a reply no call waits for
+    assert batches(["s"], []) == [b"s", 2]
+
+
 def test_a_forked_process_makes_its_own_connection(batches):
     assert batches(["f"], []) == [b"f", 1]
     parents = batches._own_connection()
