@@ -155,3 +155,18 @@ def test_the_shipped_tagger_marks_roles_and_leaves_the_named_entities_as_they_we
     roles = {(s.text, s.label_) for s in doc.spans[ROLES]}
     assert ("said", "CUE") in roles
     assert any(label == "CONTENT" and "bill" in words for words, label in roles)
+
+
+def test_selection_names_the_epoch_whose_tagger_it_wrote_even_when_rounding_ties_an_earlier_one(tmp_path, monkeypatch) -> None:
+    from spacy.training import Example
+
+    from workers.training import train_roles
+
+    doc = _NLP("Officials said the plant would close .")
+    examples = [Example.from_dict(doc, {"entities": ["U-SOURCE", "U-CUE", "B-CONTENT", "I-CONTENT", "I-CONTENT", "L-CONTENT", "O"]})]
+    means = iter([0.50001, 0.50004, 0.4])  # the first two are one figure to four places
+    monkeypatch.setattr(train_roles, "span_scores", lambda tagger, egs: {"mean": next(means)})
+    log = train_roles.select(examples, examples, tmp_path / "tagger", max_epochs=3, patience=3)
+    assert [row["mean"] for row in log] == [0.5, 0.5, 0.4]
+    assert [row["kept"] for row in log] == [True, True, False]  # epoch 2's tagger is the one on disk
+    assert (tmp_path / "tagger" / "model").exists()

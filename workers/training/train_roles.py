@@ -127,19 +127,21 @@ class RoleTrainer:
 
 def select(train_examples: list[Example], valid_examples: list[Example], out: Path,
            max_epochs: int = EPOCHS, patience: int = PATIENCE) -> list[dict]:
-    """Train, writing the tagger to ``out`` at each new best validation epoch; returns the per-epoch log."""
+    """Train, writing the tagger to ``out`` at each new best validation epoch; returns the per-epoch log,
+    whose ``kept`` marks the epochs written (the last is the tagger left in ``out``)."""
     trainer = RoleTrainer(train_examples)
     best_score, log, stale = -1.0, [], 0
     for _ in range(max_epochs):
         row = trainer.epoch()
         with trainer.averaged():
             scores = span_scores(trainer.tagger, valid_examples)
-        if scores["mean"] > best_score:
+        kept = scores["mean"] > best_score
+        if kept:
             best_score, stale = scores["mean"], 0
             trainer.save(out)
         else:
             stale += 1
-        log.append({**row, **{k: round(float(v), 4) for k, v in scores.items()}})
+        log.append({**row, **{k: round(float(v), 4) for k, v in scores.items()}, "kept": kept})
         print(json.dumps(log[-1]), flush=True)
         if stale >= patience:
             break
@@ -176,7 +178,7 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps({"fitted_docs": len(fitted), "parts": fitting_parts(True), "epochs": args.epochs}))
         return
     log = select(fitted, examples("validation"), args.out, args.epochs, args.patience)
-    best_epoch = max(log, key=lambda row: row["mean"])
+    best_epoch = [row for row in log if row["kept"]][-1]  # not max() of the rounded means: a tie would name another epoch
     print(json.dumps({"training_docs": len(fitted), "validation_docs": len(parts["validation"]),
                       "best_epoch": best_epoch["epoch"], "validation": {k: best_epoch[k] for k in (*LABELS, "mean")}}))
 
