@@ -5,10 +5,10 @@
 Starts a private Redis, creates one API key, sets a rate limit far above what the run
 reaches, extracts the seed article in this process, then sends each request
 ``--requests`` times straight to the app's WSGI callable, as gunicorn calls it, with an
-environ built once (one thread, no gunicorn, no network but the Redis loopback; Flask's test
-client would add its own URL building and response wrapping, a quarter of the profile): the cached claims, the article, the claims with a matching
-``If-None-Match``, a filtered and a paginated read, and the cache-hit resubmission, and
-the bare app's claims GET (one Redis GET) for comparison. Prints, per request, the
+environ built once (one thread, no gunicorn, no network but the Redis loopback; Flask's
+test client would add its own URL building, a quarter of the profile): the cached claims,
+the article, the claims with a matching ``If-None-Match``, a filtered and a paginated read,
+and the cache-hit resubmission, and the bare app's claims GET (one Redis GET) for comparison. Prints, per request, the
 process CPU time and the Redis server's CPU time in microseconds, and the Redis round
 trips (socket writes); with
 ``--profile NAME`` also cProfile's top functions of that request, by CPU time. The last line is JSON.
