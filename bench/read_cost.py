@@ -8,10 +8,10 @@ reaches, extracts the seed article in this process, then sends each request
 environ built once (one thread, no gunicorn, no network but the Redis loopback; Flask's
 test client would add its own URL building, a quarter of the profile): the cached claims,
 the article, the claims with a matching ``If-None-Match``, a filtered and a paginated read,
-and the cache-hit resubmission, and the bare app's claims GET (one Redis GET) for comparison. Prints, per request, the
-process CPU time and the Redis server's CPU time in microseconds, and the Redis round
-trips (socket writes); with
-``--profile NAME`` also cProfile's top functions of that request, by CPU time. The last line is JSON.
+and the cache-hit resubmission, and the bare app's claims GET (one Redis GET) for comparison.
+Prints, per request, the process CPU time and the Redis server's CPU time in microseconds,
+and the Redis round trips (socket writes); with ``--profile NAME`` also cProfile's top
+functions of that request, by CPU time. The last line is JSON.
 This is where the overhead is found; ``read_path.py`` measures what a client sees.
 """
 
@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import io
 import dataclasses
+import io
 import json
 import logging
 import os
