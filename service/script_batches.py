@@ -121,20 +121,18 @@ class ScriptBatches:
                 call.reply, call.error = reply, None
 
     def _own_connection(self) -> Connection:
-        """The batches' own connection, made in this process on first use.
-
-        Only the leader sends, so one connection carries every batch, and the pool's
-        checkout and release, a fifth of a gate call's client CPU, are spared."""
+        """The batches' own connection (see the module's docstring), made in this process on first use."""
         if self._connection is None or self._pid != os.getpid():
             pool = self.redis.connection_pool
             self._connection, self._pid = pool.connection_class(**pool.connection_kwargs), os.getpid()
         return self._connection
 
     def _exchange(self, connection: Connection, batch: list[_Call]) -> list[Any]:
-        """Send the batch's calls in one write and read their replies, an error reply as its exception.
+        """Send the batch's calls together and read their replies, an error reply as its exception.
 
-        A connection with a reply no call waits for is out of step (an exchange cut short) and
-        is made afresh, as redis-py's pool checks the connections it hands out. The check reads
+        An exchange cut short closes the connection, so that no later batch reads its replies; a
+        connection with a reply no call waits for anyway is made afresh, as redis-py's pool
+        checks the connections it hands out. The check reads
         the socket without waiting, which under gevent passes through the event loop: the other
         requests of the process get their turn. Without it, a leader whose replies were always
         already there served request after request alone, and the read path's p99 at 10
@@ -142,19 +140,23 @@ class ScriptBatches:
         if connection.can_read():
             connection.disconnect()
         sha = self.script.sha
-        connection.send_packed_command(
-            connection.pack_commands([("EVALSHA", sha, len(c.keys), *c.keys, *c.args) for c in batch])
-        )
         replies: list[Any] = []
-        for _ in batch:
-            try:
-                replies.append(connection.read_response())
-            except ResponseError as error:
-                replies.append(error)
+        try:
+            connection.send_packed_command(
+                connection.pack_commands([("EVALSHA", sha, len(c.keys), *c.keys, *c.args) for c in batch])
+            )
+            for _ in batch:
+                try:
+                    replies.append(connection.read_response())
+                except ResponseError as error:
+                    replies.append(error)
+        except BaseException:  # cut short (a timeout, a killed greenlet): replies may still come
+            connection.disconnect()
+            raise
         return replies
 
     def _send_alone(self, call: _Call) -> None:
-        """The plain call, which loads the script when Redis lost it."""
+        """The call alone through the client's pool, which loads the script when Redis lost it."""
         try:
             call.reply, call.error = self.script(keys=call.keys, args=call.args), None
         except RedisError as error:

@@ -138,7 +138,25 @@ def test_a_connection_out_of_step_is_made_afresh_before_a_batch(batches):
     assert batches(["s"], []) == [b"s", 1]
     connection = batches._own_connection()
     connection.send_command("PING")  # a reply no call waits for
+    assert connection.can_read(timeout=BOUND)  # arrived, not still on its way
     assert batches(["s"], []) == [b"s", 2]
+
+
+class Interrupted(BaseException):
+    """What a timeout or a killed greenlet raises in the middle of a read."""
+
+
+def test_an_exchange_cut_short_closes_the_connection_so_no_batch_reads_its_replies(batches, monkeypatch):
+    assert batches(["c"], []) == [b"c", 1]
+    connection = batches._own_connection()
+    read_response = connection.read_response
+    reads = iter([read_response, lambda *a, **k: (_ for _ in ()).throw(Interrupted())])
+    monkeypatch.setattr(connection, "read_response", lambda *a, **k: next(reads)(*a, **k))
+    with pytest.raises(Interrupted):
+        batches._send([_Call(["c"], []), _Call(["d"], [])])  # the second reply is left unread
+    assert connection._sock is None
+    monkeypatch.undo()
+    assert batches(["d"], []) == [b"d", 2]
 
 
 def test_a_forked_process_makes_its_own_connection(batches):
