@@ -26,3 +26,10 @@ def test_a_header_seen_before_is_not_parsed_again():
     best_for_header("text/plain;q=0.3, */*;q=0.1", (JSON, HTML))
     best_for_header("text/plain;q=0.3, */*;q=0.1", (JSON, HTML))
     assert best_for_header.cache_info().hits == 1 and best_for_header.cache_info().misses == 1
+
+
+def test_a_flood_of_distinct_accept_headers_keeps_the_memo_bounded():
+    best_for_header.cache_clear()
+    for i in range(2000):
+        assert best_for_header(f"application/x-{i};q=0.9, application/json;q=0.1", (JSON, HTML)) == JSON
+    assert best_for_header.cache_info().currsize == best_for_header.cache_info().maxsize == 256
