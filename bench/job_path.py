@@ -1,20 +1,24 @@
 """Job path: extraction throughput through the whole service, against the pipeline alone.
 
-    python bench/job_path.py ../shared/eval/polnear.dev.jsonl [--limit 60]
+    python bench/job_path.py ../shared/eval/polnear.dev.jsonl [--limit 60] [--rounds 3]
 
 In one run, on the first ``--limit`` documents of the JSONL file: the pipeline alone in
 this process (``get_extractor().extract`` and the claims' serialisation, one document at
-a time as a job does it), then ``claimwire serve`` with 1 worker and with 2 workers
-(private Redis, one API key). Each service is warmed up (one extraction per worker),
-the documents are POSTed at once from 8 client threads, and the clock runs from the first
-POST to the last article ``done``. The pipeline alone runs before, between and after the
-two services; the reference for each service is the mean of the runs just before and
-just after it, so that load drifting on the machine falls on both sides alike. Also
-measured, per service: the seed article from ``POST /v1/extract`` to its claims (done),
-warm, median of 10 (deleted between runs so that each run extracts it again); the RSS of
-each worker (its model loaded, before and after the burst), of each work-horse after the
-burst (RSS and the USS it adds to its worker) and of each API process, and how many
-work-horses were forked during the burst. The last line is JSON.
+a time as a job does it), and two ``claimwire serve``, one with 1 worker and one with 2
+(each its own private Redis and one API key, both started first, each worker warmed by
+one extraction). Each round bursts the documents at one service, then at the other: all
+POSTed at once from 8 client threads, the clock running from the first POST to the last
+article ``done``, the articles deleted after, so that the next round extracts them again.
+The pipeline alone runs before the first burst and after each one, and the reference of
+a burst is the mean of the pipeline runs just before and just after it: the machine's
+speed drifts by a third within a minute here, so each figure is a ratio of neighbours in
+time, one per round, and the median is printed with every round's value. The service
+not bursting idles meanwhile; its CPU time over the other's burst is printed, to show
+that it takes nothing. Also measured, per service and round: the seed article from
+``POST /v1/extract`` to its claims (done), warm, median of 10 (deleted between runs);
+then the RSS of each worker (its model loaded, and after the bursts), of each work-horse
+(RSS and the USS it adds to its worker) and of each API process, and how many
+work-horses were forked during the bursts. The last line is JSON.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import statistics
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from pathlib import Path
 
 import psutil
@@ -143,7 +148,8 @@ def seed_latency(service: Service, session: requests.Session) -> list[float]:
 
 
 def burst(service: Service, texts: list[str]) -> float:
-    """Seconds from the first POST of all texts to the last article done."""
+    """Seconds from the first POST of all texts to the last article done; the articles are then
+    deleted, so that the next burst extracts them again."""
     redis = Redis.from_url(service.redis_url)
 
     def post(text: str) -> str:
@@ -153,12 +159,20 @@ def burst(service: Service, texts: list[str]) -> float:
                 raise RuntimeError(f"POST answered {answer.status_code}: {answer.text[:200]}")
             return answer.json()["id"]
 
+    def delete(article_id: str) -> None:
+        with requests.delete(f"{service.base}/v1/articles/{article_id}", headers=service.headers,
+                             timeout=HTTP_TIMEOUT) as answer:
+            if answer.status_code != 204:
+                raise RuntimeError(f"DELETE answered {answer.status_code}: {answer.text[:200]}")
+
     started = time.perf_counter()
     with ThreadPoolExecutor(CLIENT_THREADS) as pool:
         ids = list(pool.map(post, texts))
     deadline = time.monotonic() + BURST_TIMEOUT
     pending = ids
-    while time.monotonic() < deadline:
+    while pending:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"not all done within {BURST_TIMEOUT:.0f} s")
         with redis.pipeline(transaction=False) as pipe:
             for article_id in pending:
                 pipe.hget(f"claimwire:article:{article_id}", "status")
@@ -166,81 +180,115 @@ def burst(service: Service, texts: list[str]) -> float:
         if any(s in (b"failed", None) for s in statuses):
             raise RuntimeError(f"an article failed or vanished: {statuses}")
         pending = [i for i, s in zip(pending, statuses) if s != b"done"]
-        if not pending:
-            return time.perf_counter() - started
-        time.sleep(POLL_EVERY)
-    raise TimeoutError(f"not all done within {BURST_TIMEOUT:.0f} s")
+        if pending:
+            time.sleep(POLL_EVERY)
+    seconds = time.perf_counter() - started
+    with ThreadPoolExecutor(CLIENT_THREADS) as pool:
+        list(pool.map(delete, set(ids)))
+    return seconds
 
 
-def through_service(workers: int, texts: list[str]) -> dict:
-    with serving(workers=workers, env={"CLAIMWIRE_RATE_LIMIT": "off"}) as service:
-        redis = Redis.from_url(service.redis_url)
-        wait_for_workers(redis, workers)
-        session = requests.Session()
-        for i in range(workers):  # one extraction per worker, so that each is warm
-            extract(service, session, {"text": f"The minister said that taxes would rise by {i + 2} percent."})
-        rss_loaded = worker_rss(service)
-        latency = seed_latency(service, session)
-        forked_before = horses_forked(service)
-        seconds = burst(service, texts)
-        return {
-            "seconds": seconds,
-            "latency_s": latency,
-            "worker_rss_loaded": rss_loaded,
-            "worker_rss_after": worker_rss(service),
-            "horses_after": horse_memory(service),
-            "horses_forked": horses_forked(service) - forked_before,
-            "api_rss": service.rss_mib("api"),
-        }
+def cpu_seconds(service: Service) -> float:
+    """CPU time (user and system) used so far by the service's processes, the private Redis included."""
+    total = 0.0
+    for proc in [psutil.Process(service.process.pid), *psutil.Process(service.process.pid).children(recursive=True)]:
+        try:
+            times = proc.cpu_times()
+            total += times.user + times.system
+        except psutil.Error:
+            continue
+    return total
+
+
+def started(stack: ExitStack, workers: int) -> Service:
+    """A ``claimwire serve`` with ``workers`` workers, each warmed by one extraction."""
+    service = stack.enter_context(serving(workers=workers, env={"CLAIMWIRE_RATE_LIMIT": "off"}))
+    wait_for_workers(Redis.from_url(service.redis_url), workers)
+    session = requests.Session()
+    for i in range(workers):
+        extract(service, session, {"text": f"The minister said that taxes would rise by {i + 2} percent."})
+    return service
+
+
+def spread(values: list[float], unit: str = "x", scale: float = 1.0, digits: int = 2) -> str:
+    """Median, then each value in order of the rounds."""
+    each = ", ".join(f"{v * scale:.{digits}f}" for v in values)
+    return f"median {statistics.median(values) * scale:.{digits}f}{unit} (rounds: {each})"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("data", type=Path, help="JSONL in the common attribution format")
     parser.add_argument("--limit", type=int, default=60)
+    parser.add_argument("--rounds", type=int, default=3, help="bursts per service, interleaved")
     args = parser.parse_args()
     texts = read_texts(args.data, args.limit)
     words = sum(count_words(t) for t in texts)
+    counts = (1, 2)
 
     pipeline_alone(texts[:3])  # load and warm
-    alone = [pipeline_alone(texts)]
-    services = {}
-    for n in (1, 2):
-        services[n] = through_service(n, texts)
-        alone.append(pipeline_alone(texts))
+    with ExitStack() as stack:
+        services = {n: started(stack, n) for n in counts}
+        loaded = {n: worker_rss(s) for n, s in services.items()}
+        forked_before = {n: horses_forked(s) for n, s in services.items()}
+        alone = [pipeline_alone(texts)]
+        seconds: dict[int, list[float]] = {n: [] for n in counts}
+        reference: dict[int, list[float]] = {n: [] for n in counts}
+        latency: dict[int, list[float]] = {n: [] for n in counts}
+        idle_cpu: list[float] = []
+        session = requests.Session()
+        for _ in range(args.rounds):
+            for n in counts:
+                idle = [s for m, s in services.items() if m != n]
+                idle_before = sum(cpu_seconds(s) for s in idle)
+                latency[n].append(statistics.median(seed_latency(services[n], session)))
+                seconds[n].append(burst(services[n], texts))
+                idle_cpu.append(sum(cpu_seconds(s) for s in idle) - idle_before)
+                alone.append(pipeline_alone(texts))
+                reference[n].append(statistics.mean(alone[-2:]))
+        summary = {n: {
+            "worker_rss_loaded": loaded[n],
+            "worker_rss_after": worker_rss(s),
+            "horses_after": horse_memory(s),
+            "horses_forked": horses_forked(s) - forked_before[n],
+            "api_rss": s.rss_mib("api"),
+        } for n, s in services.items()}
 
-    reference = {n: words / statistics.mean(alone[i:i + 2]) for i, n in enumerate(services)}
-    alone_rate = words / statistics.mean(alone)
-    rates = {n: words / s["seconds"] for n, s in services.items()}
-    print(f"documents          {len(texts)} from {args.data}, {words:,} words")
-    print(f"pipeline alone     {alone_rate:7,.0f} words/s   runs (s): {' '.join(f'{t:.2f}' for t in alone)}")
-    for n, s in services.items():
-        lat = s["latency_s"]
-        print(f"service, {n} worker{'s' if n > 1 else ' '} {rates[n]:7,.0f} words/s   {s['seconds']:.2f} s   "
-              f"{rates[n] / reference[n]:.2f}x the pipeline alone around it ({reference[n]:,.0f} words/s)")
-        print(f"  seed POST->done  median {statistics.median(lat) * 1000:.0f} ms "
-              f"(min {min(lat) * 1000:.0f}, max {max(lat) * 1000:.0f}) over {len(lat)} warm runs")
+    per_worker = [ref / sec for ref, sec in zip(reference[1], seconds[1])]
+    two_to_one = [one / two for one, two in zip(seconds[1], seconds[2])]
+    print(f"documents          {len(texts)} from {args.data}, {words:,} words; {args.rounds} rounds")
+    print(f"pipeline alone     runs (s): {' '.join(f'{t:.2f}' for t in alone)}")
+    for n in counts:
+        print(f"service, {n} worker{'s' if n > 1 else ' '} bursts (s): {' '.join(f'{t:.2f}' for t in seconds[n])}; "
+              f"the pipeline alone around each (s): {' '.join(f'{t:.2f}' for t in reference[n])}")
+        print(f"  seed POST->done  medians of {LATENCY_RUNS} warm runs, "
+              f"{spread(latency[n], ' ms', 1000, 0)}")
+        s = summary[n]
         print(f"  RSS (MiB)        workers loaded {', '.join(f'{r:.0f}' for r in s['worker_rss_loaded'])}; "
-              f"after the burst {', '.join(f'{r:.0f}' for r in s['worker_rss_after'])}; "
+              f"after the bursts {', '.join(f'{r:.0f}' for r in s['worker_rss_after'])}; "
               f"API processes (master first) {', '.join(f'{r:.0f}' for r in s['api_rss'])}")
-        print(f"  work-horses      after the burst, RSS / USS (MiB) "
+        print(f"  work-horses      after the bursts, RSS / USS (MiB) "
               f"{', '.join(f'{r:.0f} / {u:.0f}' for r, u in s['horses_after']) or 'none'}; "
-              f"{s['horses_forked']} forked during the burst")
-    print(f"2 workers / 1      {rates[2] / rates[1]:.2f}x")
+              f"{s['horses_forked']} forked during the bursts")
+    print(f"1 worker / alone   {spread(per_worker)}")
+    print(f"2 workers / 1      {spread(two_to_one)}")
+    print(f"idle service       CPU during the other's seed runs and burst (s): {' '.join(f'{c:.2f}' for c in idle_cpu)}")
     print(json.dumps({
-        "documents": len(texts), "words": words,
-        "pipeline_words_per_s": round(alone_rate), "pipeline_runs_s": [round(t, 2) for t in alone],
-        "service_words_per_s": {str(n): round(r) for n, r in rates.items()},
-        "ratio_1_worker_to_pipeline": round(rates[1] / reference[1], 3),
-        "ratio_2_workers_to_1": round(rates[2] / rates[1], 3),
-        "seed_post_to_done_median_ms": {str(n): round(statistics.median(s["latency_s"]) * 1000, 1)
-                                        for n, s in services.items()},
-        "worker_rss_loaded_mib": {str(n): [round(r) for r in s["worker_rss_loaded"]] for n, s in services.items()},
-        "worker_rss_after_mib": {str(n): [round(r) for r in s["worker_rss_after"]] for n, s in services.items()},
-        "api_rss_mib": {str(n): [round(r) for r in s["api_rss"]] for n, s in services.items()},
-        "horses_forked_in_burst": {str(n): s["horses_forked"] for n, s in services.items()},
+        "documents": len(texts), "words": words, "rounds": args.rounds,
+        "pipeline_runs_s": [round(t, 2) for t in alone],
+        "burst_s": {str(n): [round(t, 2) for t in seconds[n]] for n in counts},
+        "ratio_1_worker_to_pipeline": [round(r, 3) for r in per_worker],
+        "ratio_1_worker_to_pipeline_median": round(statistics.median(per_worker), 3),
+        "ratio_2_workers_to_1": [round(r, 3) for r in two_to_one],
+        "ratio_2_workers_to_1_median": round(statistics.median(two_to_one), 3),
+        "seed_post_to_done_median_ms": {str(n): [round(t * 1000, 1) for t in latency[n]] for n in counts},
+        "idle_service_cpu_s": [round(c, 2) for c in idle_cpu],
+        "worker_rss_loaded_mib": {str(n): [round(r) for r in s["worker_rss_loaded"]] for n, s in summary.items()},
+        "worker_rss_after_mib": {str(n): [round(r) for r in s["worker_rss_after"]] for n, s in summary.items()},
+        "api_rss_mib": {str(n): [round(r) for r in s["api_rss"]] for n, s in summary.items()},
+        "horses_forked_in_bursts": {str(n): s["horses_forked"] for n, s in summary.items()},
         "horse_rss_uss_after_mib": {str(n): [[round(r), round(u)] for r, u in s["horses_after"]]
-                                    for n, s in services.items()},
+                                    for n, s in summary.items()},
     }))
 
 
