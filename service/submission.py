@@ -35,7 +35,7 @@ from service.problems import (
     ProblemError,
 )
 from service.request_limits import read_body
-from service.schemas import ArticleSubmissionSchema
+from service.schemas import ARTICLE_SUBMISSION
 from service.store import IdempotencyKeyReused, QueueFull, Submission
 
 ACCEPTED_MEDIA_TYPES = ("application/json", "text/plain", "text/html")
@@ -83,7 +83,7 @@ def submit_article(request: Request) -> Submission:
 
 def submit_fields(body: Any, idempotency: str | None = None) -> Submission:
     """Validate one article (decoded JSON, or text/html wrapped as a member) and submit it."""
-    prepared = prepare(ArticleSubmissionSchema().load(body))
+    prepared = prepare(ARTICLE_SUBMISSION.load(body))
     fields_ = prepared.fields
     ext = services()
     if len(fields_["text"]) > ext.config.max_text_chars:

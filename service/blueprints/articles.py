@@ -25,7 +25,7 @@ from service.context import services
 from service.negotiation import HTML, JSON, JSONLD, preferred
 from service.problems import ARTICLE_NOT_DONE, ProblemError
 from service.representations import ARTICLES_PATH, article_path
-from service.schemas import ClaimsQuerySchema
+from service.schemas import CLAIMS_QUERY
 from service.store import DONE, PENDING, Article, StoredResult, Submission, seen_by
 from service.view_links import view_link
 from service.submission import submit_article
@@ -68,7 +68,7 @@ def claims(article_id: str) -> Response:
         stored = _stored_claims(article_id)
         if stored is not None:
             return stored
-    query = ClaimsQuerySchema().load(request.args.to_dict())
+    query = CLAIMS_QUERY.load(request.args.to_dict())
     article, stored_result = article_and_result(article_id)
     if stored_result is None:
         raise _not_done(article)
