@@ -32,6 +32,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 import psutil
 import requests
@@ -152,18 +153,18 @@ def burst(service: Service, texts: list[str]) -> float:
     deleted, so that the next burst extracts them again."""
     redis = Redis.from_url(service.redis_url)
 
+    def send(method: str, path: str, expected: int, **body: Any) -> requests.Response:
+        answer = requests.request(method, f"{service.base}{path}", headers=service.headers, timeout=HTTP_TIMEOUT,
+                                  **body)
+        if answer.status_code != expected:
+            raise RuntimeError(f"{method} {path} answered {answer.status_code}: {answer.text[:200]}")
+        return answer
+
     def post(text: str) -> str:
-        with requests.post(f"{service.base}/v1/articles", json={"text": text}, headers=service.headers,
-                           timeout=HTTP_TIMEOUT) as answer:
-            if answer.status_code != 202:
-                raise RuntimeError(f"POST answered {answer.status_code}: {answer.text[:200]}")
-            return answer.json()["id"]
+        return send("POST", "/v1/articles", 202, json={"text": text}).json()["id"]
 
     def delete(article_id: str) -> None:
-        with requests.delete(f"{service.base}/v1/articles/{article_id}", headers=service.headers,
-                             timeout=HTTP_TIMEOUT) as answer:
-            if answer.status_code != 204:
-                raise RuntimeError(f"DELETE answered {answer.status_code}: {answer.text[:200]}")
+        send("DELETE", f"/v1/articles/{article_id}", 204)
 
     started = time.perf_counter()
     with ThreadPoolExecutor(CLIENT_THREADS) as pool:
@@ -186,18 +187,6 @@ def burst(service: Service, texts: list[str]) -> float:
     with ThreadPoolExecutor(CLIENT_THREADS) as pool:
         list(pool.map(delete, set(ids)))
     return seconds
-
-
-def cpu_seconds(service: Service) -> float:
-    """CPU time (user and system) used so far by the service's processes, the private Redis included."""
-    total = 0.0
-    for proc in [psutil.Process(service.process.pid), *psutil.Process(service.process.pid).children(recursive=True)]:
-        try:
-            times = proc.cpu_times()
-            total += times.user + times.system
-        except psutil.Error:
-            continue
-    return total
 
 
 def started(stack: ExitStack, workers: int) -> Service:
@@ -240,10 +229,10 @@ def main() -> None:
         for _ in range(args.rounds):
             for n in counts:
                 idle = [s for m, s in services.items() if m != n]
-                idle_before = sum(cpu_seconds(s) for s in idle)
+                idle_before = sum(s.cpu_seconds() for s in idle)
                 latency[n].append(statistics.median(seed_latency(services[n], session)))
                 seconds[n].append(burst(services[n], texts))
-                idle_cpu.append(sum(cpu_seconds(s) for s in idle) - idle_before)
+                idle_cpu.append(sum(s.cpu_seconds() for s in idle) - idle_before)
                 alone.append(pipeline_alone(texts))
                 reference[n].append(statistics.mean(alone[-2:]))
         summary = {n: {

@@ -56,6 +56,18 @@ class Service:
                 found.append(child)
         return found
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user and system) used so far by ``serve`` and all it started, the private Redis included."""
+        root = psutil.Process(self.process.pid)
+        total = 0.0
+        for proc in [root, *root.children(recursive=True)]:
+            try:
+                times = proc.cpu_times()
+            except psutil.Error:
+                continue
+            total += times.user + times.system
+        return total
+
     def rss_mib(self, command: str) -> list[float]:
         """Resident memory of each process of ``claimwire <command>``, gunicorn's master included."""
         sizes = []
