@@ -3,29 +3,29 @@
     python bench/job_path.py ../shared/eval/polnear.dev.jsonl [--limit 60] [--rounds 3]
 
 Each round takes the next ``--limit`` documents of the JSONL file, so no text is extracted
-twice: in a real deployment every article is new, and a process that has seen a text
-before extracts it faster (a work-horse's first pass over 60 dev texts took 1.07–1.23 times
-its second here; spaCy's tokenizer alone 0.30 s against 0.13 s). Two
-``claimwire serve`` run, one with 1 worker and one with 2 (each its own private Redis and
-one API key, both started first, each worker warmed by one extraction). The pipeline alone
+twice: in a real deployment every article is new, and a process that has seen a text before
+extracts it faster (a work-horse's first pass over 60 dev texts took 1.07–1.23 times its
+second here; spaCy's tokenizer alone 0.30 s against 0.13 s). Two ``claimwire serve`` run,
+one with 1 worker and one with 2 (each its own private Redis and one API key, both started
+first, each worker warmed by one extraction). The pipeline alone
 (``get_extractor().extract`` and the claims' serialisation, one document at a time as a job
-does it) runs in a process forked from this one for every run, after this one has loaded
-and warmed the pipeline exactly as a worker does (``prepare_pipeline``): each run starts
-from the state a fresh work-horse starts from, and has not seen the round's texts. Each
-round runs the pipeline alone, bursts the round's documents at one service, runs the
-pipeline alone again, bursts them at the other service, and runs it a third time. A burst
-POSTs all documents at once from 8 client threads, the clock running from the first POST
-to the last article ``done``; the articles are deleted after. The reference of a burst is
-the mean of the pipeline runs just before and just after it: the machine's speed drifts by
-a third within a minute here, so each figure is a ratio of neighbours in time, one per
-round, and the median is printed with every round's value. A service's pace is its
-reference over its burst's time; two workers against one is the ratio of the two paces
-(the raw ratio of the burst times is printed too). The service not bursting idles
-meanwhile; its CPU time over the other's burst is printed, to show that it takes nothing. Also measured, per service and round: the seed article from
-``POST /v1/extract`` to its claims (done), warm, median of 10 (deleted between runs);
-then the RSS of each worker (its model loaded, and after the bursts), of each work-horse
-(RSS and the USS it adds to its worker) and of each API process, and how many
-work-horses were forked during the bursts. The last line is JSON.
+does it) runs in a process forked from this one for every run, after this one has loaded and
+warmed the pipeline exactly as a worker does (``prepare_pipeline``): each run starts from
+the state a fresh work-horse starts from, and has not seen the round's texts. Each round
+runs the pipeline alone, bursts the round's documents at one service, runs the pipeline
+alone again, bursts them at the other service, and runs it a third time. A burst POSTs all
+documents at once from 8 client threads, the clock running from the first POST to the last
+article ``done``; the articles are deleted after. The reference of a burst is the mean of
+the pipeline runs just before and just after it: the machine's speed drifts by a third
+within a minute here, so each figure is a ratio of neighbours in time, one per round, and
+the median is printed with every round's value. A service's pace is its reference over its
+burst's time; two workers against one is the ratio of the two paces (the raw ratio of the
+burst times is printed too). The service not bursting idles meanwhile; its CPU time over the
+other's burst is printed, to show that it takes nothing. Also measured, per service and
+round: the seed article from ``POST /v1/extract`` to its claims (done), warm, median of 10
+(deleted between runs); then the RSS of each worker (its model loaded, and after the
+bursts), of each work-horse (RSS and the USS it adds to its worker) and of each API process,
+and how many work-horses were forked during the bursts. The last line is JSON.
 """
 
 from __future__ import annotations
