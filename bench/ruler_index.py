@@ -73,9 +73,11 @@ def main() -> None:
     seed_median = {name: statistics.median(v) for name, v in seed_ms.items()}
     rate = {name: words / statistics.median(v) for name, v in docs_s.items()}
     print(f"setting       one process, CPU {cpu}, one thread; {args.rounds} rounds, matchers alternating")
-    print(f"documents     the seed article ({count_words(seed)} words) and {len(texts)} from {args.data}, {words:,} words")
+    print(f"documents     the seed article ({count_words(seed)} words) and {len(texts)} from {args.data}, "
+          f"{words:,} words")
     for name in matchers:
-        print(f"{name:8s}      seed article median {seed_median[name]:6.1f} ms   documents median {rate[name]:7,.0f} words/s")
+        print(f"{name:8s}      seed article median {seed_median[name]:6.1f} ms   "
+              f"documents median {rate[name]:7,.0f} words/s")
     print(f"indexed/spacy seed article time {seed_median['indexed'] / seed_median['spacy']:.3f}, "
           f"throughput {rate['indexed'] / rate['spacy']:.3f}; same claims: {same}")
     print(json.dumps({

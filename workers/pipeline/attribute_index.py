@@ -79,7 +79,8 @@ class _Filing:
             self.unfiled.append(entry)
 
     def candidates(self, row: Row) -> list[Entry]:
-        """The patterns that may start at a token with ``row`` (each at most once: a pattern is filed under one column)."""
+        """The patterns that may start at a token with ``row``, each at most once (a pattern is
+        filed under one column only)."""
         found = [*self.unfiled]
         for column in range(3):
             found += self.filed.get((column, row[column]), ())
