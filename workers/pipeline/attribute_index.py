@@ -24,10 +24,12 @@ from spacy.strings import StringStore, get_string_id
 from spacy.tokens import Doc
 
 RULER = "attribute_ruler"
-# The token attributes the patterns may test, in the column order of ``Doc.to_array``, and
-# the order in which an exact value is preferred as a pattern's filing key (the rarest first).
+# The token attributes the patterns may test, in the column order of ``Doc.to_array``.
 COLUMNS = {"LOWER": 0, "TAG": 1, "DEP": 2, "IS_SPACE": 3}
 _ARRAY_ATTRS = [LOWER, TAG, DEP, IS_SPACE]
+# The attributes whose exact value a pattern is filed under, the rarest value first.
+FILED_BY = ("LOWER", "TAG", "DEP")
+_FILED_COLUMNS = tuple(COLUMNS[attr] for attr in FILED_BY)
 
 Row = tuple[int, ...]
 Test = Callable[[Row], bool]
@@ -55,7 +57,7 @@ def _test(attr: str, value: Any, strings: StringStore) -> Test:
 
 def _filing_keys(token: dict[str, Any]) -> list[tuple[int, int]]:
     """The (column, value id) pairs a pattern's first token is filed under; none when it has no exact value."""
-    for attr in ("LOWER", "TAG", "DEP"):
+    for attr in FILED_BY:
         value = token.get(attr)
         if isinstance(value, str):
             return [(COLUMNS[attr], get_string_id(value))]
@@ -82,7 +84,7 @@ class _Filing:
         """The patterns that may start at a token with ``row``, each at most once (a pattern is
         filed under one column only)."""
         found = [*self.unfiled]
-        for column in range(3):
+        for column in _FILED_COLUMNS:
             found += self.filed.get((column, row[column]), ())
         return found
 
