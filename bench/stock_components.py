@@ -1,16 +1,17 @@
 """The whole extraction with the stock model's attribute ruler and lemmatizer as spaCy ships them,
-and with Claimwire's replacements, side by side.
+and with Claimwire's changes to them, side by side.
 
     python bench/stock_components.py ../shared/eval/polnear.dev.jsonl --limit 60
 
 One process, one core, one thread. The extractor runs over the seed article alone (as one job
-extracts it) and over the first ``--limit`` documents, in three set-ups taken in turn every round,
-so that all see the same machine: spaCy's own (its ``Matcher`` in the attribute ruler, its rule
-lemmatizer); the ruler's index (:mod:`workers.pipeline.attribute_index`); and the index with the
-remembered lemmas (:mod:`workers.pipeline.lemma_cache`, as the service runs). Both lemmatizers'
-memos are put back to what they held after the warm-up before every timed run, so that neither
-has seen the texts it is timed on. Prints each set-up's medians and its ratios to spaCy's own;
-the last line is JSON. The claims are the same in every set-up (checked here on every document).
+extracts it) and over the first ``--limit`` documents, in three set-ups taken in turn every
+round, so that all see the same machine: spaCy's own (its ``Matcher`` in the attribute ruler,
+the lemmatizer's known words as the model ships them, in lists); the ruler's index
+(:mod:`workers.pipeline.attribute_index`); and the index with the known words in sets
+(:mod:`workers.pipeline.lemma_lookup`, as the service runs). The lemmatizer's memo is put back
+to what it held after the warm-up before every timed run, so that it has not seen the texts it
+is timed on (a worker has not either). Prints each set-up's medians and its ratios to spaCy's
+own; the last line is JSON. The claims are the same in every set-up (checked on every document).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from single_core import count_words, pin_to_one_core
 from speed import read_texts
 
 SEED = next((Path(__file__).resolve().parent.parent / "seeds").glob("*.txt"))
-SETUPS = ("spacy", "ruler index", "index + lemmas")
+SETUPS = ("spacy", "ruler index", "index + word sets")
 
 
 def main() -> None:
@@ -46,44 +47,41 @@ def main() -> None:
 
     from workers.pipeline import get_extractor
     from workers.pipeline.attribute_index import RULER, IndexedMatcher
-    from workers.pipeline.lemma_cache import CACHED, STOCK
+    from workers.pipeline.lemma_lookup import INDEX_TABLE, LEMMATIZER
     from workers.predict import attribution
 
     extractor = get_extractor()
-    nlp = extractor.nlp
-    ruler, stock, cached = nlp.get_pipe(RULER), nlp.get_pipe(STOCK), nlp.get_pipe(CACHED)
-    if not isinstance(ruler.matcher, IndexedMatcher) or CACHED not in nlp.pipe_names:
-        raise SystemExit("the pipeline does not have Claimwire's attribute ruler index and lemma memo")
+    ruler, lemmatizer = extractor.nlp.get_pipe(RULER), extractor.nlp.get_pipe(LEMMATIZER)
+    table = lemmatizer.lookups.get_table(INDEX_TABLE)
+    word_sets = dict(table.items())
+    if not isinstance(ruler.matcher, IndexedMatcher) or not all(isinstance(v, frozenset) for v in word_sets.values()):
+        raise SystemExit("the pipeline does not have Claimwire's attribute ruler index and lemmatizer word sets")
     indexed = ruler.matcher
+    word_lists = {pos: sorted(words) for pos, words in word_sets.items()}
 
     def use(setup: str) -> None:
         ruler.matcher = indexed.original if setup == "spacy" else indexed
-        on, off = (CACHED, STOCK) if setup == "index + lemmas" else (STOCK, CACHED)
-        if on in nlp.disabled:
-            nlp.enable_pipe(on)
-            nlp.disable_pipe(off)
+        for pos, known in (word_sets if setup == "index + word sets" else word_lists).items():
+            table[pos] = known
 
     def claims(docs: list[str]) -> list[list[dict]]:
         return [[attribution(c) for c in e.claims] for e in extractor.extract_many(docs)]
 
-    outputs = {}
-    for setup in SETUPS:  # warm-up, and the claims to compare
+    for setup in SETUPS:  # warm-up
         use(setup)
         claims(texts[:5])
-    warm = dict(stock.cache), dict(cached.lemmas)
-
-    def fresh_memos() -> None:
-        stock.cache, cached.lemmas = dict(warm[0]), dict(warm[1])
+    warm_memo = dict(lemmatizer.cache)
 
     def timed(run: Callable[[], object]) -> float:
-        fresh_memos()
+        lemmatizer.cache = dict(warm_memo)
         started = time.perf_counter()
         run()
         return time.perf_counter() - started
 
+    outputs = {}
     for setup in SETUPS:
         use(setup)
-        fresh_memos()
+        lemmatizer.cache = dict(warm_memo)
         outputs[setup] = claims([seed, *texts])
     seed_ms: dict[str, list[float]] = {setup: [] for setup in SETUPS}
     docs_s: dict[str, list[float]] = {setup: [] for setup in SETUPS}
@@ -101,7 +99,7 @@ def main() -> None:
     print(f"documents     the seed article ({count_words(seed)} words) and {len(texts)} from {args.data}, "
           f"{words:,} words; same claims in every set-up: {same}")
     for setup in SETUPS:
-        print(f"{setup:15s} seed article median {seed_median[setup]:6.1f} ms "
+        print(f"{setup:17s} seed article median {seed_median[setup]:6.1f} ms "
               f"({seed_median[setup] / seed_median['spacy']:.3f} of spaCy's own)   documents median "
               f"{rate[setup]:7,.0f} words/s ({rate[setup] / rate['spacy']:.3f} times spaCy's own)")
     print(json.dumps({

