@@ -20,26 +20,41 @@ _NLP = spacy.blank("en")
 _NLP.add_pipe("sentencizer")
 
 
-def sentences_doc(lengths: list[int]) -> Doc:
-    """A doc of sentences of ``lengths`` words each (the last word of each is "end.")."""
-    return _NLP(" ".join(" ".join(["w"] * (n - 1) + ["end."]) for n in lengths))
+def sentences_doc(lengths: list[int], breaks: list[bool]) -> Doc:
+    """A doc of sentences of ``lengths`` words each (the last word of each is "end."), each
+    followed by a line break where ``breaks`` says so."""
+    text = "".join(" ".join(["w"] * (n - 1) + ["end."]) + ("\n" if brk else " ") for n, brk in zip(lengths, breaks))
+    return _NLP(text)
 
 
-@settings(max_examples=60, deadline=None)
-@given(st.lists(st.integers(min_value=1, max_value=600), min_size=1, max_size=12))
-def test_windows_cover_every_piece_once_in_order_and_break_between_sentences(lengths: list[int]) -> None:
-    doc = sentences_doc(lengths)
-    starts = np.array([token.idx for token in doc])  # one word piece per token
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(st.integers(min_value=1, max_value=600), st.booleans()), min_size=1, max_size=12))
+def test_windows_cover_every_piece_once_and_break_between_sentences_and_at_line_breaks(
+        sentences: list[tuple[int, bool]]) -> None:
+    doc = sentences_doc([n for n, _ in sentences], [brk for _, brk in sentences])
+    words = [token for token in doc if not token.is_space]
+    starts = np.array([token.idx for token in words])  # one word piece per word
     windows = list(_windows(doc, starts))
     assert windows[0][0] == 0 and windows[-1][1] == len(starts)
     assert all(a[1] == b[0] for a, b in zip(windows, windows[1:]))
     assert all(0 < end - start <= WINDOW_PIECES for start, end in windows)
-    sentence_bounds = {sent.start for sent in doc.sents}
-    for (_, end), (next_start, next_end) in zip(windows, windows[1:]):
-        # a window ends inside a sentence only when that sentence alone is longer than a window
-        if end not in sentence_bounds:
-            sentence = doc[end].sent
-            assert len(sentence) > WINDOW_PIECES
+    for start, end in windows:
+        assert "\n" not in doc.text[starts[start]:starts[end - 1]]
+    sentence_starts = {sent.start_char for sent in doc.sents}
+    for _, end in windows[:-1]:
+        # a window ends at a line break, at a sentence start, or inside a sentence longer than a window
+        if "\n" not in doc.text[starts[end - 1]:starts[end]] and starts[end] not in sentence_starts:
+            assert len([t for t in words[end].sent if not t.is_space]) > WINDOW_PIECES
+
+
+def test_a_paragraph_gets_the_same_vectors_wherever_it_stands() -> None:
+    paragraph = "The minister said taxes would rise. Critics called that a mistake."
+    before = "An earlier story ran here. " * 12 + "\n\n"
+    alone = load_nlp()(paragraph)
+    placed = load_nlp()(before + paragraph)
+    offset = len(placed) - len(alone)
+    assert [t.text for t in placed[offset:]] == [t.text for t in alone]
+    assert np.allclose(get_encoder().token_vectors(placed)[offset:], get_encoder().token_vectors(alone), atol=1e-6)
 
 
 def test_every_token_gets_a_vector_and_whitespace_gets_zeros() -> None:

@@ -162,7 +162,10 @@ def test_selection_names_the_epoch_whose_tagger_it_wrote_even_when_rounding_ties
 
     from workers.training import train_roles
 
+    from workers.pipeline.encoder import get_encoder
+
     doc = _NLP("Officials said the plant would close .")
+    doc.tensor = get_encoder().token_vectors(doc)  # what training gives every doc, as the encoder does at inference
     examples = [Example.from_dict(doc, {"entities": ["U-SOURCE", "U-CUE", "B-CONTENT", "I-CONTENT", "I-CONTENT", "L-CONTENT", "O"]})]
     means = iter([0.50001, 0.50004, 0.4])  # the first two are one figure to four places
     monkeypatch.setattr(train_roles, "span_scores", lambda tagger, egs: {"mean": next(means)})

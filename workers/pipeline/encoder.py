@@ -4,7 +4,9 @@ The tagger learns from a few hundred annotated documents; a pretrained encoder b
 learnt from far more text (which words report speech, where a clause ends). The encoder
 (:mod:`workers.pipeline.encoder_graph`) runs under ONNX Runtime on one thread, over windows of
 whole sentences of at most ``WINDOW_PIECES`` word pieces, each window once: the cost grows
-linearly with the text. A token's vector is the mean of its word pieces' vectors; a token
+linearly with the text. A window never runs over a line break: the same paragraph gets the same
+vectors wherever it stands (a long text is parsed in chunks, and an article is extracted the same
+alone or after others). A token's vector is the mean of its word pieces' vectors; a token
 with no word piece (whitespace, a character the vocabulary lacks) gets zeros. The component
 ``encoder_features`` puts the vectors in ``doc.tensor``, where the tagger's input layer
 (:mod:`workers.pipeline.tagger_layers`) reads them.
@@ -12,6 +14,7 @@ with no word piece (whitespace, a character the vocabulary lacks) gets zeros. Th
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
@@ -27,6 +30,7 @@ COMPONENT = "encoder_features"
 WIDTH = 384
 WINDOW_PIECES = 254  # word pieces of text per window; with its two markers 256
 CLS, SEP = 101, 102
+_LINE_BREAK = re.compile(r"\n")
 
 
 class Encoder:
@@ -71,13 +75,16 @@ class Encoder:
 
 
 def _windows(doc: Doc, piece_starts: np.ndarray) -> Iterator[tuple[int, int]]:
-    """Ranges of word pieces covering every piece once: consecutive whole sentences of at most
-    ``WINDOW_PIECES`` pieces together, a longer sentence cut into ranges of that size. A doc
-    without sentence boundaries counts as one sentence."""
+    """Ranges of word pieces covering every piece once: the sentences of one paragraph packed
+    into ranges of at most ``WINDOW_PIECES`` pieces (a longer sentence cut into ranges of that
+    size), never across a line break, so that a paragraph's vectors do not depend on the text
+    before it. A doc without sentence boundaries counts as one sentence per paragraph."""
     sentence_starts = [sent.start_char for sent in doc.sents][1:] if doc.has_annotation("SENT_START") else []
-    sentence_ends = np.searchsorted(piece_starts, sentence_starts).tolist()
+    line_starts = [match.end() for match in _LINE_BREAK.finditer(doc.text)]
+    paragraph_bounds = set(np.searchsorted(piece_starts, line_starts).tolist())
+    bounds = sorted(paragraph_bounds.union(np.searchsorted(piece_starts, sentence_starts).tolist()))
     start = end = 0
-    for bound in [*sentence_ends, len(piece_starts)]:
+    for bound in [*bounds, len(piece_starts)]:
         if bound - start > WINDOW_PIECES and end > start:
             yield start, end
             start = end
@@ -85,6 +92,9 @@ def _windows(doc: Doc, piece_starts: np.ndarray) -> Iterator[tuple[int, int]]:
             yield start, start + WINDOW_PIECES
             start += WINDOW_PIECES
         end = bound
+        if bound in paragraph_bounds and end > start:
+            yield start, end
+            start = end
     if end > start:
         yield start, end
 
