@@ -15,7 +15,8 @@ it scored better on the validation documents (the policy was chosen there, e2e F
 - a rule's indirect claim whose cue the tagger does not mark as a cue is dropped (the rules'
   verb cues take many objects that are no claim: "she wrote a book");
 - a rule's indirect claim grows to the tagger's content when a tagged claim with the same cue
-  covers it and adds no time phrase (the parse often cuts a clause short); the rules'
+  covers it and adds no time phrase and no comma-opened relative clause (the parse often cuts a
+  clause short; the rules leave "on Tuesday" and ", who ..." out on purpose); the rules'
   boundaries are kept otherwise;
 - a rule's claim without a speaker takes the tagged source nearest its cue in its sentence
   (unless its cue verb is one whose subject holds no view: "Trump appears to ...");
@@ -225,7 +226,8 @@ def _touching(extents: list[CharSpan], start: int, end: int) -> list[int]:
 
 def _widen(doc: Doc, rule: Candidate, claim: Candidate, quotes: QuoteIndex) -> None:
     """Take the tagged content for a rule's indirect claim when it covers the rule's, under the
-    same cue, and adds no time phrase (the rules leave "on Tuesday" out of a claim on purpose)."""
+    same cue, and adds no time phrase and no aside (the rules leave "on Tuesday" and ", who ..."
+    out of a claim on purpose)."""
     if rule.cue is None or claim.cue is None or not _overlaps(rule.cue, claim.cue):
         return
     if not (claim.start <= rule.start and rule.end <= claim.end):
@@ -236,9 +238,15 @@ def _widen(doc: Doc, rule: Candidate, claim: Candidate, quotes: QuoteIndex) -> N
         return
     span = doc.char_span(claim.start, claim.end, alignment_mode="expand")
     added = [t for t in span if not rule.start <= t.idx < rule.end] if span is not None else []
-    if any(t.ent_type_ in _TIME_ENTITIES for t in added):
+    if any(t.ent_type_ in _TIME_ENTITIES or _opens_aside(t) for t in added):
         return
     rule.parts = list(claim.parts)
+
+
+def _opens_aside(token: Token) -> bool:
+    """A relative clause opened by a comma (", who ..."): the rules leave it out of a content as
+    the writer's aside about the last thing named."""
+    return token.dep_ == "relcl" and token.left_edge.i > 0 and token.doc[token.left_edge.i - 1].text == ","
 
 
 def combine(doc: Doc, quotes: QuoteIndex, learned: list[Candidate], ruled: list[Candidate]) -> list[Candidate]:
