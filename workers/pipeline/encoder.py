@@ -20,6 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+from spacy.attrs import IDX, LENGTH
 from spacy.language import Language
 from spacy.tokens import Doc
 
@@ -63,11 +64,10 @@ class Encoder:
         for start, end in _windows(doc, offsets[:, 0]):
             window = np.concatenate(([CLS], ids[start:end], [SEP]))[None, :]
             pieces[start:end] = self.session.run(None, {"ids": window})[0][0, 1:-1]
-        token_of_char = np.full(len(doc.text) + 1, -1, dtype=np.int64)
-        for token in doc:
-            token_of_char[token.idx:token.idx + len(token)] = token.i
-        owner = token_of_char[np.minimum(offsets[:, 0], len(doc.text))]
-        owned = owner >= 0
+        token_starts = doc.to_array(IDX).astype(np.int64)
+        token_ends = token_starts + doc.to_array(LENGTH).astype(np.int64)
+        owner = np.searchsorted(token_starts, offsets[:, 0], side="right") - 1
+        owned = (owner >= 0) & (offsets[:, 0] < token_ends[np.maximum(owner, 0)])
         counts = np.bincount(owner[owned], minlength=len(doc)).astype(np.float32)
         np.add.at(vectors, owner[owned], pieces[owned])
         vectors[counts > 0] /= counts[counts > 0, None]
