@@ -35,7 +35,7 @@ from spacy.tokens import Span as SpacySpan
 from workers.pipeline.candidates import Candidate, CharSpan
 from workers.pipeline.contents import QUOTE_MARKS, QuoteIndex, quote_kind, shape
 from workers.pipeline.roles import ROLES
-from workers.pipeline.rules import NO_CLAIMANT_VERBS, source_of
+from workers.pipeline.rules import NO_CLAIMANT_VERBS, opens_aside, source_of
 
 TokenSpan = tuple[int, int]
 # How many sentences back a continued quote may find the claim it carries on.
@@ -238,15 +238,10 @@ def _widen(doc: Doc, rule: Candidate, claim: Candidate, quotes: QuoteIndex) -> N
         return
     span = doc.char_span(claim.start, claim.end, alignment_mode="expand")
     added = [t for t in span if not rule.start <= t.idx < rule.end] if span is not None else []
-    if any(t.ent_type_ in _TIME_ENTITIES or _opens_aside(t) for t in added):
+    if any(t.ent_type_ in _TIME_ENTITIES or opens_aside(t) for t in added):
         return
     rule.parts = list(claim.parts)
 
-
-def _opens_aside(token: Token) -> bool:
-    """A relative clause opened by a comma (", who ..."): the rules leave it out of a content as
-    the writer's aside about the last thing named."""
-    return token.dep_ == "relcl" and token.left_edge.i > 0 and token.doc[token.left_edge.i - 1].text == ","
 
 
 def combine(doc: Doc, quotes: QuoteIndex, learned: list[Candidate], ruled: list[Candidate]) -> list[Candidate]:

@@ -131,17 +131,22 @@ def _content(verb: Token, frame: str, comp: Token, head: Token | None, lexicon: 
     return start, end
 
 
-def _trailing_asides(comp: Token) -> set[int]:
-    """Commas that open a relative clause closing the content (", which ...", ", who ...").
+def opens_aside(token: Token) -> bool:
+    """Whether ``token`` heads a relative clause opened by a comma (", which ...", ", who ...").
 
-    Such a clause is the writer's aside about the last thing named, not part of the claim.
+    Closing a content, such a clause is the writer's aside about the last thing named, not part
+    of the claim.
     """
-    doc, last = comp.doc, comp.right_edge.i
+    return token.dep_ == "relcl" and token.left_edge.i > 0 and token.doc[token.left_edge.i - 1].text == ","
+
+
+def _trailing_asides(comp: Token) -> set[int]:
+    """Commas that open an aside (:func:`opens_aside`) closing the content."""
+    last = comp.right_edge.i
     return {
         tok.left_edge.i - 1
         for tok in comp.subtree
-        if tok.dep_ == "relcl" and tok.right_edge.i >= last - 1 and tok.left_edge.i > comp.i + 1
-        and doc[tok.left_edge.i - 1].text == ","
+        if opens_aside(tok) and tok.right_edge.i >= last - 1 and tok.left_edge.i > comp.i + 1
     }
 
 
