@@ -47,7 +47,8 @@ def weights_dir() -> Path:
         raise EncoderUnavailable(f"the encoder weights ({WEIGHTS_PACKAGE}) are not installed: run `make install`")
     folder = Path(next(iter(spec.submodule_search_locations))) / "model"
     for name, expected in OFFICIAL_SHA256.items():
-        digest = hashlib.sha256((folder / name).read_bytes()).hexdigest()
+        with (folder / name).open("rb") as weights:  # streamed: a worker checks 87 MiB at every start
+            digest = hashlib.file_digest(weights, "sha256").hexdigest()
         if digest != expected:
             raise EncoderUnavailable(f"{folder / name} is not the official file (SHA-256 {digest})")
     return folder
