@@ -24,9 +24,9 @@ from spacy.attrs import IDX, LENGTH
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from workers.pipeline.encoder_graph import build_int8, weights_dir
+from workers.pipeline.encoder_graph import BUILDER_ID, build_int8, weights_dir
 
-ENCODER_FILE = Path(__file__).with_name("data") / "encoder" / "minilm-l6-int8.onnx"
+ENCODER_FILE = Path(__file__).with_name("data") / "encoder" / f"minilm-l6-int8-{BUILDER_ID}.onnx"
 COMPONENT = "encoder_features"
 WIDTH = 384
 WINDOW_PIECES = 254  # word pieces of text per window; with its two markers 256

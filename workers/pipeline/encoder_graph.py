@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
+import logging
 import os
 import tempfile
 from pathlib import Path
@@ -32,6 +33,9 @@ OFFICIAL_SHA256 = {
     "tokenizer.json": "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037",
 }
 FEATURE_LAYERS = 4
+# Names the built graph after this module's source, so that a changed builder never leaves a
+# graph built by an older one in use (the tagger is trained on the graph of this code).
+BUILDER_ID = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
 OPSET = 17
 MS = "com.microsoft"  # ONNX Runtime's fused transformer operators (attention, skip layer norm, bias GELU)
 
@@ -135,8 +139,12 @@ def build_int8(folder: Path, out: Path) -> Path:
     with tempfile.TemporaryDirectory(dir=out.parent) as tmp:
         float_path, int8_path = Path(tmp) / "float.onnx", Path(tmp) / "int8.onnx"
         save_model(build_float_graph(folder), str(float_path))
-        quantize_dynamic(str(float_path), str(int8_path), weight_type=QuantType.QInt8, per_channel=True,
-                         op_types_to_quantize=["MatMul", "Attention"],
-                         extra_options={"DefaultTensorType": TensorProto.FLOAT})
+        logging.disable(logging.WARNING)  # the quantizer logs a line per tensor on the root logger
+        try:
+            quantize_dynamic(str(float_path), str(int8_path), weight_type=QuantType.QInt8, per_channel=True,
+                             op_types_to_quantize=["MatMul", "Attention"],
+                             extra_options={"DefaultTensorType": TensorProto.FLOAT})
+        finally:
+            logging.disable(logging.NOTSET)
         os.replace(int8_path, out)
     return out
