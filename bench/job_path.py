@@ -23,7 +23,8 @@ burst's time; two workers against one is the ratio of the two paces (the raw rat
 burst times is printed too). The service not bursting idles meanwhile; its CPU time over the
 other's burst is printed, to show that it takes nothing. Also measured, per service and
 round: the seed article from ``POST /v1/extract`` to its claims (done), warm, median of 10
-(deleted between runs); then the RSS of each worker (its model loaded, and after the
+(deleted between runs), beside the same article's extraction alone in this process (warm,
+median of 10, just before), so that the difference is the service's share of that time; then the RSS of each worker (its model loaded, and after the
 bursts), of each work-horse (RSS and the USS it adds to its worker) and of each API process,
 and how many work-horses were forked during the bursts. The last line is JSON.
 """
@@ -39,6 +40,7 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -171,6 +173,22 @@ def seed_latency(service: Service, session: requests.Session) -> list[float]:
     return timings[1:]  # the first is the warm-up
 
 
+def seed_alone() -> float:
+    """Median seconds of the seed article's extraction and serialisation in this process, warm:
+    the part of its POST -> done time that is the pipeline's own."""
+    from workers.claims import dump_extraction
+    from workers.pipeline import get_extractor
+
+    extractor, text = get_extractor(), SEED.read_text(encoding="utf-8")
+    published = datetime.fromisoformat(PUBLISHED_AT)
+    timings = []
+    for _ in range(LATENCY_RUNS + 1):
+        started = time.perf_counter()
+        json.dumps(dump_extraction(extractor.extract(text, published)))
+        timings.append(time.perf_counter() - started)
+    return statistics.median(timings[1:])  # the first is the warm-up
+
+
 def burst(service: Service, texts: list[str]) -> float:
     """Seconds from the first POST of all texts to the last article done; the articles are then
     deleted, so that the next burst extracts them again."""
@@ -252,6 +270,7 @@ def main() -> None:
         seconds: dict[int, list[float]] = {n: [] for n in counts}
         reference: dict[int, list[float]] = {n: [] for n in counts}
         latency: dict[int, list[float]] = {n: [] for n in counts}
+        alone_seed: dict[int, list[float]] = {n: [] for n in counts}
         idle_cpu: list[float] = []
         session = requests.Session()
         for batch in batches:
@@ -259,6 +278,7 @@ def main() -> None:
             for n in counts:
                 idle = [s for m, s in services.items() if m != n]
                 idle_before = sum(s.cpu_seconds() for s in idle)
+                alone_seed[n].append(seed_alone())
                 latency[n].append(statistics.median(seed_latency(services[n], session)))
                 seconds[n].append(burst(services[n], batch))
                 idle_cpu.append(sum(s.cpu_seconds() for s in idle) - idle_before)
@@ -285,6 +305,8 @@ def main() -> None:
               f"the pipeline alone around each (s): {' '.join(f'{t:.2f}' for t in reference[n])}")
         print(f"  seed POST->done  medians of {LATENCY_RUNS} warm runs, "
               f"{spread(latency[n], ' ms', 1000, 0)}")
+        print(f"  seed alone       extraction in this process, warm, {spread(alone_seed[n], ' ms', 1000, 0)}; "
+              f"the service's share {spread([t - a for t, a in zip(latency[n], alone_seed[n])], ' ms', 1000, 0)}")
         s = summary[n]
         print(f"  RSS (MiB)        workers loaded {', '.join(f'{r:.0f}' for r in s['worker_rss_loaded'])}; "
               f"after the bursts {', '.join(f'{r:.0f}' for r in s['worker_rss_after'])}; "
@@ -305,6 +327,7 @@ def main() -> None:
         "ratio_2_workers_to_1_median": round(statistics.median(two_to_one), 3),
         "ratio_2_workers_to_1_burst_times": [round(r, 3) for r in two_to_one_raw],
         "seed_post_to_done_median_ms": {str(n): [round(t * 1000, 1) for t in latency[n]] for n in counts},
+        "seed_extraction_alone_median_ms": {str(n): [round(t * 1000, 1) for t in alone_seed[n]] for n in counts},
         "idle_service_cpu_s": [round(c, 2) for c in idle_cpu],
         "worker_rss_loaded_mib": {str(n): [round(r) for r in s["worker_rss_loaded"]] for n, s in summary.items()},
         "worker_rss_after_mib": {str(n): [round(r) for r in s["worker_rss_after"]] for n, s in summary.items()},
