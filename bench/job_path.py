@@ -24,9 +24,10 @@ burst times is printed too). The service not bursting idles meanwhile; its CPU t
 other's burst is printed, to show that it takes nothing. Also measured, per service and
 round: the seed article from ``POST /v1/extract`` to its claims (done), warm, median of 10
 (deleted between runs), beside the same article's extraction alone in this process (warm,
-median of 10, just before), so that the difference is the service's share of that time; then the RSS of each worker (its model loaded, and after the
-bursts), of each work-horse (RSS and the USS it adds to its worker) and of each API process,
-and how many work-horses were forked during the bursts. The last line is JSON.
+median of 10, just before), so that the difference is the service's share of that time; then
+the RSS of each worker (its model loaded, and after the bursts), of each work-horse (RSS and
+the USS it adds to its worker) and of each API process, and how many work-horses were forked
+during the bursts. The last line is JSON.
 """
 
 from __future__ import annotations
