@@ -214,8 +214,8 @@ class Config:
     )
     job_memory_mb: int = setting(
         "CLAIMWIRE_JOB_MEMORY_MB", "2048",
-        "address space (MiB) of the work-horse that runs the extractions (a worker maps about 400 MiB with the "
-        "pipeline loaded; a 500,000-character text peaks below 1 GiB); an extraction that needs more fails with "
+        "address space (MiB) of the work-horse that runs the extractions (a worker maps about 600 MiB with the "
+        "pipeline loaded; a 500,000-character text peaks at about 1.3 GiB); an extraction that needs more fails with "
         "a problem, and the worker goes on; `0` for no bound",
         _int,
     )
