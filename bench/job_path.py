@@ -39,6 +39,7 @@ import statistics
 import struct
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from datetime import datetime
@@ -65,13 +66,23 @@ POLL_EVERY = 0.05  # the statuses of the articles not yet done; rarely, so that 
 HTTP_TIMEOUT = 60.0
 
 
-def pipeline_alone(texts: list[str]) -> float:
-    """Seconds the pipeline takes over the texts, one at a time as a job runs it, in a process
-    forked from this one (as a work-horse is from its worker), so that it sees them first."""
+def as_a_job(text: str, published: datetime | None) -> None:
+    """Extract one text and serialise its claims, as a job does."""
     from workers.claims import dump_extraction
     from workers.pipeline import get_extractor
 
-    extractor = get_extractor()
+    json.dumps(dump_extraction(get_extractor().extract(text, published)))
+
+
+def warm_median(timed_run: Callable[[], float]) -> float:
+    """Median of ``LATENCY_RUNS`` runs' seconds, after one run to warm up; each run times itself."""
+    timed_run()
+    return statistics.median(timed_run() for _ in range(LATENCY_RUNS))
+
+
+def pipeline_alone(texts: list[str]) -> float:
+    """Seconds the pipeline takes over the texts, one at a time as a job runs it, in a process
+    forked from this one (as a work-horse is from its worker), so that it sees them first."""
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: extract, report the seconds, and leave without any cleanup of the parent's
@@ -79,7 +90,7 @@ def pipeline_alone(texts: list[str]) -> float:
         try:
             started = time.perf_counter()
             for text in texts:
-                json.dumps(dump_extraction(extractor.extract(text, None)))
+                as_a_job(text, None)
             os.write(write_end, struct.pack("d", time.perf_counter() - started))
         finally:
             os._exit(0)
@@ -162,32 +173,31 @@ def extract(service: Service, session: requests.Session, article: dict) -> dict:
     return body
 
 
-def seed_latency(service: Service, session: requests.Session) -> list[float]:
-    """Seconds from POST /v1/extract of the seed article to the answer with its claims, per run."""
+def seed_latency(service: Service, session: requests.Session) -> float:
+    """Median seconds from POST /v1/extract of the seed article to the answer with its claims, warm."""
     article = {"text": SEED.read_text(encoding="utf-8"), "published_at": PUBLISHED_AT}
-    timings = []
-    for _ in range(LATENCY_RUNS + 1):
+
+    def timed_run() -> float:
         started = time.perf_counter()
         body = extract(service, session, article)
-        timings.append(time.perf_counter() - started)
+        seconds = time.perf_counter() - started
         session.delete(f"{service.base}/v1/articles/{body['id']}", headers=service.headers, timeout=HTTP_TIMEOUT)
-    return timings[1:]  # the first is the warm-up
+        return seconds
+
+    return warm_median(timed_run)
 
 
 def seed_alone() -> float:
     """Median seconds of the seed article's extraction and serialisation in this process, warm:
     the part of its POST -> done time that is the pipeline's own."""
-    from workers.claims import dump_extraction
-    from workers.pipeline import get_extractor
+    text, published = SEED.read_text(encoding="utf-8"), datetime.fromisoformat(PUBLISHED_AT)
 
-    extractor, text = get_extractor(), SEED.read_text(encoding="utf-8")
-    published = datetime.fromisoformat(PUBLISHED_AT)
-    timings = []
-    for _ in range(LATENCY_RUNS + 1):
+    def timed_run() -> float:
         started = time.perf_counter()
-        json.dumps(dump_extraction(extractor.extract(text, published)))
-        timings.append(time.perf_counter() - started)
-    return statistics.median(timings[1:])  # the first is the warm-up
+        as_a_job(text, published)
+        return time.perf_counter() - started
+
+    return warm_median(timed_run)
 
 
 def burst(service: Service, texts: list[str]) -> float:
@@ -280,7 +290,7 @@ def main() -> None:
                 idle = [s for m, s in services.items() if m != n]
                 idle_before = sum(s.cpu_seconds() for s in idle)
                 alone_seed[n].append(seed_alone())
-                latency[n].append(statistics.median(seed_latency(services[n], session)))
+                latency[n].append(seed_latency(services[n], session))
                 seconds[n].append(burst(services[n], batch))
                 idle_cpu.append(sum(s.cpu_seconds() for s in idle) - idle_before)
                 runs.append(pipeline_alone(batch))
