@@ -40,13 +40,20 @@ def test_the_installed_versions_are_the_pinned_ones():
 
 
 def test_the_rq_worker_methods_overridden_keep_their_signatures():
-    for name in ("run_maintenance_tasks", "handle_job_success", "get_heartbeat_ttl"):
+    for name in ("run_maintenance_tasks", "handle_job_success", "get_heartbeat_ttl", "subscribe"):
         ours, theirs = getattr(ExtractionWorker, name), getattr(Worker, name)
         assert parameters(ours) == parameters(theirs), name
     assert isinstance(inspect.getattr_static(BaseWorker, "dequeue_timeout"), property)
     init = parameters(Worker.__init__)
     for name in ("worker_ttl", "job_monitoring_interval", "maintenance_interval", "work_horse_killed_handler", "name"):
         assert name in init, name
+
+
+def test_rq_still_listens_and_stops_listening_as_the_subscribe_override_copies():
+    """ExtractionWorker.subscribe copies RQ's, with another poll; RQ's stop reads what it sets."""
+    subscribe, unsubscribe = inspect.getsource(BaseWorker.subscribe), inspect.getsource(BaseWorker.unsubscribe)
+    assert "run_in_thread(" in subscribe and "sleep_time=60" in subscribe
+    assert "self.pubsub.unsubscribe()" in unsubscribe and "self.pubsub_thread.stop()" in unsubscribe
 
 
 def test_rq_still_blocks_for_dequeue_timeout_and_heartbeats_by_get_heartbeat_ttl():

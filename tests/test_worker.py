@@ -23,7 +23,8 @@ from support.fixtures_api import SHORT_TEXT
 from support.seeds import SEED_TEXT
 from support.waiting import poll
 from workers.pipeline import get_extractor
-from workers.worker import prepare_pipeline
+from workers.liveness import Liveness
+from workers.worker import COMMAND_POLL, ExtractionWorker, prepare_pipeline
 
 LONG_TEXT = "\n\n".join([SEED_TEXT] * 25)  # a few seconds of extraction: time to kill its worker
 STALE_WORKER_REASON = "The worker running the extraction stopped responding."  # workers.jobs
@@ -32,6 +33,7 @@ RECOVERY_TIMEOUT = 180.0  # a safety net; the bounds asserted are the configured
 # and 100,000 characters at the densest the parser accepts need far more within seconds.
 MEMORY_BOUND_MB = 550
 HUNGRY_TEXT = "abcd, " * 16_000
+RQ_COMMAND_POLL = 60.0  # how long RQ's own listener waits per poll of the command channel
 
 
 def submit(config: Config, text: str) -> str:
@@ -210,3 +212,18 @@ def test_the_pipeline_is_warm_and_frozen_before_the_first_fork(config, work_off)
     frozen = gc.get_freeze_count()
     prepare_pipeline()
     assert gc.get_freeze_count() == frozen, "warmed up and frozen once"
+
+
+def test_a_stopping_worker_ends_its_command_listener_within_a_poll(redis_conn):
+    """The listener has read the unsubscription before it is stopped: it then waits a whole
+    poll for a subscription that never comes, and the stopping worker waits for it."""
+    worker = ExtractionWorker(["claimwire-listener"], connection=redis_conn, liveness=Liveness.from_stale_after(8))
+    worker.subscribe()
+    assert worker.pubsub_thread.sleep_time == COMMAND_POLL
+    worker.pubsub.unsubscribe()
+    poll(lambda: not worker.pubsub.subscribed, timeout=10, what="the listener to read the unsubscription")
+    started = time.monotonic()
+    worker.unsubscribe()
+    stopped_after = time.monotonic() - started
+    assert not worker.pubsub_thread.is_alive()
+    assert stopped_after < RQ_COMMAND_POLL / 2, f"the worker waited {stopped_after:.1f}s for its listener"
