@@ -30,6 +30,7 @@ eval: $(STAMP)
 	mkdir -p build
 	$(BIN)/claimwire predict ../shared/eval/polnear.dev.jsonl build/polnear.pred.jsonl
 	$(BIN)/python ../shared/eval/score.py ../shared/eval/polnear.dev.jsonl build/polnear.pred.jsonl
+	$(BIN)/python -m workers.training.confidence ../shared/eval/polnear.dev.jsonl build/polnear.pred.jsonl --scorer ../shared/eval/score.py
 
 # Retrains the shipped learned parts, the cue lexicon and the role tagger, on the training and
 # validation parts of the annotated dev set, with everything chosen on validation kept fixed
