@@ -57,3 +57,18 @@ def test_the_corpus_scorer_counts_each_resample(tmp_path: Path, capsys: pytest.C
     assert point == pytest.approx(100 * 2 * 0.5 / 1.5, abs=0.01)  # P 1, R 0.5
     assert low < point < high
     assert figures["speaker"] == [100.0, 100.0, 100.0]
+
+
+@pytest.mark.skipif(not SCORER.exists(), reason="the corpus scorer ships with the evaluation data in ../shared")
+def test_a_paired_interval_is_of_the_difference_on_the_same_resamples(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    gold, half, whole = tmp_path / "gold.jsonl", tmp_path / "half.jsonl", tmp_path / "whole.jsonl"
+    gold.write_text("".join(json.dumps(document(i, True)) + "\n" for i in range(8)))
+    half.write_text("".join(json.dumps(document(i, i < 4)) + "\n" for i in range(8)))
+    whole.write_text(gold.read_text())
+    main([str(gold), str(half), "--scorer", str(SCORER), "--samples", "300", "--against", str(whole)])
+    out = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert out["paired"]
+    point, low, high = out["figures"]["e2e F1"]
+    assert point == pytest.approx(100 * 2 * 0.5 / 1.5 - 100, abs=0.01)
+    assert low <= point <= high < 0
+    assert out["figures"]["speaker"] == [0.0, 0.0, 0.0]

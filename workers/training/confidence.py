@@ -7,8 +7,11 @@ per headline figure. Documents, not attributions, are resampled, since the attri
 one article are not independent (one speaker, one style of quoting).
 
 ``python -m workers.training.confidence GOLD PRED --scorer PATH/score.py`` prints the
-intervals, the last line as JSON. The scorer is read from the path given (it is evaluation
-code that ships with the data, not with Claimwire).
+intervals, the last line as JSON. With ``--against OTHER`` (another extractor's predictions
+for the same documents) it gives the interval of the difference PRED − OTHER instead, both
+scored on the same resamples: a paired comparison, much narrower than the two intervals side
+by side, since most of the spread is which documents happen to be drawn. The scorer is read
+from the path given (it is evaluation code that ships with the data, not with Claimwire).
 """
 
 from __future__ import annotations
@@ -90,22 +93,42 @@ def intervals(
     return result
 
 
+def paired(
+    scorer: ModuleType, docs: Sequence[tuple[DocCells, DocCells]]
+) -> Callable[[Sequence[tuple[DocCells, DocCells]]], dict[str, float]]:
+    """A score of document pairs: each figure of the first extractor minus the second's."""
+
+    def difference(sample: Sequence[tuple[DocCells, DocCells]]) -> dict[str, float]:
+        first = figures(scorer, [one for one, _ in sample])
+        second = figures(scorer, [other for _, other in sample])
+        return {name: first[name] - second[name] for name in first}
+
+    return difference
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("gold", type=Path)
     parser.add_argument("pred", type=Path)
     parser.add_argument("--scorer", type=Path, required=True, help="the corpus scorer, score.py")
+    parser.add_argument("--against", type=Path, help="another extractor's predictions: the interval of PRED - AGAINST")
     parser.add_argument("--samples", type=int, default=SAMPLES)
     parser.add_argument("--seed", type=int, default=SEED)
     args = parser.parse_args(argv)
     scorer = load_scorer(args.scorer)
     gold = list(read_jsonl(args.gold))
     docs = document_cells(scorer, gold, list(read_jsonl(args.pred)))
-    found = intervals(lambda sample: figures(scorer, sample), docs, args.samples, args.seed)
-    print(f"{len(docs)} documents, {args.samples} resamples, {LEVEL:.0%} percentile intervals")
+    if args.against is None:
+        found = intervals(lambda sample: figures(scorer, sample), docs, args.samples, args.seed)
+    else:
+        pairs = list(zip(docs, document_cells(scorer, gold, list(read_jsonl(args.against))), strict=True))
+        found = intervals(paired(scorer, pairs), pairs, args.samples, args.seed)
+    what = "the difference PRED - AGAINST" if args.against else "the figures"
+    print(f"{len(docs)} documents, {args.samples} resamples, {LEVEL:.0%} percentile intervals of {what}")
     for name, (point, low, high) in found.items():
-        print(f"  {name:16s} {point:5.1f}  [{low:5.1f}, {high:5.1f}]")
-    print(json.dumps({"documents": len(docs), "samples": args.samples, "level": LEVEL,
+        print(f"  {name:16s} {point:+6.1f}  [{low:+6.1f}, {high:+6.1f}]" if args.against else
+              f"  {name:16s} {point:5.1f}  [{low:5.1f}, {high:5.1f}]")
+    print(json.dumps({"documents": len(docs), "samples": args.samples, "level": LEVEL, "paired": args.against is not None,
                       "figures": {name: [round(v, 2) for v in values] for name, values in found.items()}}))
 
 
