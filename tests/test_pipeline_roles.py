@@ -87,6 +87,24 @@ def test_a_content_without_a_cue_in_its_sentence_and_no_quote_is_dropped() -> No
     assert role_candidates(doc, QuoteIndex(text, find_quotes(text))) == []
 
 
+def test_a_content_without_a_cue_is_a_claim_of_the_nearest_source_in_its_sentence() -> None:
+    text = "Unions cheered. Her vow to go after companies drew applause. The plan is new."
+    doc = tagged(text, [("Unions", "SOURCE"), ("Her", "SOURCE"), ("to go after companies", "CONTENT"),
+                        ("The plan is new", "CONTENT")])
+    claims = role_candidates(doc, QuoteIndex(text, find_quotes(text)))
+    assert [(texts(doc, c.parts), text[slice(*c.source)], c.cue) for c in claims] == [
+        (["to go after companies"], "Her", None)]
+    assert text[slice(*claims[0].sentence)] == "Her vow to go after companies drew applause."
+
+
+def test_a_claim_without_a_cue_is_added_where_no_rule_claim_is_and_never_changes_one() -> None:
+    text = 'Her vow to go after companies drew applause. "Taxes will rise," Smith said.'
+    ruled = [rule_claim(text, '"Taxes will rise,"', "said", "Smith")]
+    roles = [("Her", "SOURCE"), ("to go after companies", "CONTENT"), ('"Taxes will rise', "CONTENT"),
+             ("Smith", "SOURCE")]
+    assert joined(text, roles, ruled) == [(['"Taxes will rise,"'], "Smith"), (["to go after companies"], "Her")]
+
+
 def test_no_tagger_output_gives_no_candidates() -> None:
     text = "He said it works."
     assert role_candidates(_NLP(text), QuoteIndex(text, find_quotes(text))) == []
