@@ -9,8 +9,8 @@ its sentences carries on the claim before it (a quote continued in the next para
 The cue takes the nearest source of its sentence. Any other content with no cue in its
 sentences is a claim without a cue, of the nearest source in them: the tagger misses noun
 cues ("Her vow [to go after companies]"), and on the validation documents such claims were
-right half the time, enough to raise e2e F1 (see the model card). Every search is a bisection in sorted
-spans within one sentence, so linking is linear in the document's length.
+right half the time, enough to raise e2e F1 (see the model card). Every search is a
+bisection in sorted spans within one sentence, so linking is linear in the document's length.
 
 :func:`combine` joins them with the rules' candidates, each side correcting the other where
 it scored better on the validation documents (the policy was chosen there, e2e F1):
