@@ -183,7 +183,9 @@ def _cue_verb(doc: Doc, cue: CharSpan) -> Token | None:
 
 
 def _speaker(doc: Doc, quotes: QuoteIndex, claim: Candidate, ruled: list[Candidate]) -> None:
-    """Give a tagged claim the speaker the rules would give its cue, when they give one."""
+    """Give a tagged claim the speaker the rules would give its cue, when it has one and they give one."""
+    if claim.cue is None:
+        return
     twin = next((r for r in ruled if r.cue is not None and _overlaps(r.cue, claim.cue)), None)
     if twin is not None:
         claim.source, claim.source_head = twin.source, twin.source_head
@@ -278,8 +280,7 @@ def combine(doc: Doc, quotes: QuoteIndex, learned: list[Candidate], ruled: list[
         if len(touched) == 1:
             _widen(doc, ruled[touched[0]], claim, quotes)
         elif not touched:
-            if claim.cue is not None:
-                _speaker(doc, quotes, claim, ruled)
+            _speaker(doc, quotes, claim, ruled)
             if claim.source is not None:
                 extra.append(claim)
     for rule in ruled:
