@@ -23,8 +23,9 @@ import numpy as np
 from spacy.attrs import IDX, LENGTH
 from spacy.language import Language
 from spacy.tokens import Doc
+from tokenizers import Tokenizer
 
-from workers.pipeline.encoder_graph import BUILDER_ID, build_int8, weights_dir
+from workers.pipeline.encoder_graph import ADAPTER_FILE, BUILDER_ID, build_int8, weights_dir
 
 ENCODER_FILE = Path(__file__).with_name("data") / "encoder" / f"minilm-l6-int8-{BUILDER_ID}.onnx"
 COMPONENT = "encoder_features"
@@ -34,19 +35,25 @@ CLS, SEP = 101, 102
 _LINE_BREAK = re.compile(r"\n")
 
 
+def word_piece_tokenizer(folder: Path) -> Tokenizer:
+    """The encoder's own tokenizer from its weights ``folder``, without truncation or padding
+    (the windows are cut here)."""
+    tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+    tokenizer.no_truncation()
+    tokenizer.no_padding()
+    return tokenizer
+
+
 class Encoder:
     """The word-piece tokenizer and the int8 encoder session of one process."""
 
-    def __init__(self, model: Path = ENCODER_FILE) -> None:
+    def __init__(self, model: Path = ENCODER_FILE, adapter: Path = ADAPTER_FILE) -> None:
         import onnxruntime
-        from tokenizers import Tokenizer
 
         folder = weights_dir()
         if not model.exists():
-            build_int8(folder, model)
-        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        self.tokenizer.no_truncation()
-        self.tokenizer.no_padding()
+            build_int8(folder, model, adapter)
+        self.tokenizer = word_piece_tokenizer(folder)
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1

@@ -33,9 +33,21 @@ OFFICIAL_SHA256 = {
     "tokenizer.json": "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037",
 }
 FEATURE_LAYERS = 4
-# Names the built graph after this module's source, so that a changed builder never leaves a
-# graph built by an older one in use (the tagger is trained on the graph of this code).
-BUILDER_ID = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
+# The low-rank updates that tune the encoder for attribution roles
+# (:mod:`workers.training.tune_encoder`), added into the official weights before quantizing.
+ADAPTER_FILE = Path(__file__).with_name("data") / "encoder_adapter.safetensors"
+
+
+def builder_id(adapter: Path = ADAPTER_FILE) -> str:
+    """A name for the graph built by this module's source from ``adapter``, so that a changed
+    builder or adapter never leaves an older graph in use (the tagger is trained on this one)."""
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    if adapter.exists():
+        digest.update(adapter.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+BUILDER_ID = builder_id()
 OPSET = 17
 MS = "com.microsoft"  # ONNX Runtime's fused transformer operators (attention, skip layer norm, bias GELU)
 
@@ -86,11 +98,24 @@ class _Graph:
                        axis=-1, epsilon=epsilon)
 
 
-def build_float_graph(folder: Path):
+def tuned_weights(folder: Path, adapter: Path = ADAPTER_FILE) -> dict[str, np.ndarray]:
+    """The official weights with the adapter's updates added (``up @ down`` per adapted matrix);
+    the official weights alone when there is no adapter."""
+    weights = load_file(str(folder / "model.safetensors"))
+    if adapter.exists():
+        factors = load_file(str(adapter))
+        for key in factors:
+            if key.endswith(".down"):
+                name = key.removesuffix(".down")
+                weights[name] = weights[name] + factors[f"{name}.up"] @ factors[key]
+    return weights
+
+
+def build_float_graph(folder: Path, adapter: Path = ADAPTER_FILE):
     """The encoder as an ONNX model: ``ids`` (1, n) int64 in, ``features`` (1, n, hidden) out."""
     config = json.loads((folder / "config.json").read_text())
     hidden, heads, eps = config["hidden_size"], config["num_attention_heads"], config["layer_norm_eps"]
-    g = _Graph(load_file(str(folder / "model.safetensors")))
+    g = _Graph(tuned_weights(folder, adapter))
 
     positions = g.op("Range", g.const("zero", np.array(0, dtype=np.int64)),
                      g.op("Gather", g.op("Shape", "ids"), g.const("one_index", np.array(1, dtype=np.int64))),
@@ -131,14 +156,14 @@ def build_float_graph(folder: Path):
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET), helper.make_opsetid(MS, 1)])
 
 
-def build_int8(folder: Path, out: Path) -> Path:
+def build_int8(folder: Path, out: Path, adapter: Path = ADAPTER_FILE) -> Path:
     """Write the int8 encoder to ``out`` (atomically: a concurrent reader sees a whole file or none)."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out.parent) as tmp:
         float_path, int8_path = Path(tmp) / "float.onnx", Path(tmp) / "int8.onnx"
-        save_model(build_float_graph(folder), str(float_path))
+        save_model(build_float_graph(folder, adapter), str(float_path))
         logging.disable(logging.WARNING)  # the quantizer logs a line per tensor on the root logger
         try:
             quantize_dynamic(str(float_path), str(int8_path), weight_type=QuantType.QInt8, per_channel=True,
