@@ -27,8 +27,9 @@ def test_the_wheel_carries_every_data_file_of_the_packages(tmp_path: Path) -> No
     for name in tracked:
         (source / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(REPO / name, source / name, follow_symlinks=False)
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
-                    "--wheel-dir", str(tmp_path), str(source)], check=True, capture_output=True)
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
+                            "--wheel-dir", str(tmp_path), str(source)], capture_output=True, text=True)
+    assert built.returncode == 0, built.stderr[-3000:]
     [wheel] = tmp_path.glob("claimwire-*.whl")
     packaged = set(zipfile.ZipFile(wheel).namelist())
     assert data_files <= packaged, sorted(data_files - packaged)

@@ -10,6 +10,9 @@ times faster on one core with token vectors within cosine 0.995 of the float one
 
 The graph's output is what the role tagger reads: per word piece, the mean of the last
 ``FEATURE_LAYERS`` hidden layers (later layers carry more context than the first ones).
+Before the graph is written, the official weights get the low-rank update of ``ADAPTER_FILE``
+added (the encoder tuned for the attribution roles, :mod:`workers.training.tune_encoder`): the
+tuned encoder has the same graph, and the same cost, as the official one.
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 spaCy's ``MultiHashEmbed`` embeds token attributes (and, optionally, static word vectors);
 this layer does the same and adds the pretrained encoder's contextual vectors, which the
 ``encoder_features`` component (:mod:`workers.pipeline.encoder`) leaves in ``doc.tensor``.
-They are a fixed input: no gradient goes back into the encoder.
+They are a fixed input: no gradient goes back into the encoder (which is tuned beforehand, on its own:
+:mod:`workers.training.tune_encoder`).
 """
 
 from __future__ import annotations
