@@ -73,6 +73,7 @@ def piece_labels(doc: Doc, gold: dict[str, Any], owner: np.ndarray, owned: np.nd
 
 @lru_cache(maxsize=1)
 def _tokenizer() -> Tokenizer:
+    """The encoder's tokenizer, loaded once (the weights' hashes are checked on loading)."""
     return word_piece_tokenizer(weights_dir())
 
 
@@ -101,6 +102,7 @@ def batches(items: list[Window], rng: random.Random) -> list[list[Window]]:
 
 
 def tensors(batch: list[Window]) -> tuple[Any, Any, Any]:
+    """Ids, attention mask and labels of a batch, padded to its longest window (padding unscored)."""
     import torch
 
     width = max(len(ids) for ids, _ in batch)
