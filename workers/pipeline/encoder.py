@@ -71,14 +71,21 @@ class Encoder:
         for start, end in _windows(doc, offsets[:, 0]):
             window = np.concatenate(([CLS], ids[start:end], [SEP]))[None, :]
             pieces[start:end] = self.session.run(None, {"ids": window})[0][0, 1:-1]
-        token_starts = doc.to_array(IDX).astype(np.int64)
-        token_ends = token_starts + doc.to_array(LENGTH).astype(np.int64)
-        owner = np.searchsorted(token_starts, offsets[:, 0], side="right") - 1
-        owned = (owner >= 0) & (offsets[:, 0] < token_ends[np.maximum(owner, 0)])
+        owner, owned = piece_owners(doc, offsets[:, 0])
         counts = np.bincount(owner[owned], minlength=len(doc)).astype(np.float32)
         np.add.at(vectors, owner[owned], pieces[owned])
         vectors[counts > 0] /= counts[counts > 0, None]
         return vectors
+
+
+def piece_owners(doc: Doc, piece_starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The index of the token each word piece starts in, and whether it starts in one at all
+    (a piece of whitespace between tokens does not)."""
+    token_starts = doc.to_array(IDX).astype(np.int64)
+    token_ends = token_starts + doc.to_array(LENGTH).astype(np.int64)
+    owner = np.searchsorted(token_starts, piece_starts, side="right") - 1
+    owned = (owner >= 0) & (piece_starts < token_ends[np.maximum(owner, 0)])
+    return owner, owned
 
 
 def _windows(doc: Doc, piece_starts: np.ndarray) -> Iterator[tuple[int, int]]:

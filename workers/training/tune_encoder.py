@@ -34,7 +34,7 @@ import numpy as np
 from spacy.tokens import Doc
 from tokenizers import Tokenizer
 
-from workers.pipeline.encoder import CLS, SEP, _windows, word_piece_tokenizer
+from workers.pipeline.encoder import CLS, SEP, _windows, piece_owners, word_piece_tokenizer
 from workers.pipeline.encoder_graph import ADAPTER_FILE, FEATURE_LAYERS, weights_dir
 from workers.pipeline.roles import LABELS
 from workers.training.role_examples import biluo, role_spans
@@ -84,10 +84,7 @@ def windows(doc: Doc, gold: dict[str, Any]) -> list[Window]:
         return []
     ids = np.asarray(encoding.ids, dtype=np.int64)
     starts = np.asarray([start for start, _ in encoding.offsets], dtype=np.int64)
-    token_starts = np.asarray([token.idx for token in doc], dtype=np.int64)
-    token_ends = token_starts + np.asarray([len(token) for token in doc], dtype=np.int64)
-    owner = np.searchsorted(token_starts, starts, side="right") - 1
-    owned = (owner >= 0) & (starts < token_ends[np.maximum(owner, 0)])
+    owner, owned = piece_owners(doc, starts)
     labels = piece_labels(doc, gold, np.maximum(owner, 0), owned)
     return [(np.concatenate(([CLS], ids[s:e], [SEP])), np.concatenate(([-100], labels[s:e], [-100])))
             for s, e in _windows(doc, starts)]
