@@ -119,3 +119,11 @@ def test_a_parenthetical_cue_may_carry_its_own_modifiers() -> None:
     claim = only_claim(text)
     assert [text[s:e] for s, e in claim.content.parts] == ["These employees", "were well paid"]
     assert claim.cue.text == "explained"
+
+
+def test_a_wire_dateline_is_never_the_speaker() -> None:
+    text = ("Budget plan draws fire.\n\nDENVER, March 3 (UPI) — Former Treasury Secretary Janet Morrow told "
+            "reporters on Monday that the governor's budget would leave the state short of money.")
+    claims = [c for c in claims_of(text) if c.cue is not None and c.cue.lemma == "tell"]
+    assert len(claims) == 1
+    assert claims[0].claimant is not None and claims[0].claimant.text == "Former Treasury Secretary Janet Morrow"

@@ -10,6 +10,7 @@ from workers.pipeline.contents import QuoteIndex
 from workers.pipeline.linking import combine, role_candidates
 from workers.pipeline.quotes import find_quotes
 from workers.pipeline.roles import ROLES
+from workers.pipeline.sources import dateline_end
 from workers.training.role_examples import biluo, role_spans
 from workers.training.split import PARTS, fitting_parts, part_of
 
@@ -191,3 +192,29 @@ def test_selection_names_the_epoch_whose_tagger_it_wrote_even_when_rounding_ties
     assert [row["mean"] for row in log] == [0.5, 0.5, 0.4]
     assert [row["kept"] for row in log] == [True, True, False]  # epoch 2's tagger is the one on disk
     assert (tmp_path / "tagger" / "model").exists()
+
+
+def test_a_dateline_ends_at_its_dash_and_only_a_capitalised_line_opening_is_one() -> None:
+    for text, first_word in [("CLEVELAND, July 19 (UPI) — Former Attorney General Ann Lee told them.", "Former"),
+                             ("Washington (AFP) – The newspaper endorsed her.", "The"),
+                             ("Headline here.\n\nJACKSON, Miss. - U.S. District Judge Carl Reeves ruled.", "U.S.")]:
+        doc = _NLP(text)
+        dash = next(t for t in doc if t.text in ("—", "–", "-"))
+        start = next(t for t in doc if t.text in ("CLEVELAND", "Washington", "JACKSON"))
+        assert dateline_end(start) == dash.i + 1 and doc[dash.i + 1].text == first_word
+        assert dateline_end(doc[dash.i + 1]) is None
+    for text in ["The mayor - who spoke first - said no.", "Sen. Ann Lee (R-Colo.) said no.",
+                 "ONE TWO THREE FOUR FIVE SIX SEVEN EIGHT NINE TEN ELEVEN — said no."]:
+        assert all(dateline_end(t) is None for t in _NLP(text))
+
+
+def test_a_tagged_source_loses_the_dateline_it_starts_with_and_a_dateline_alone_is_no_source() -> None:
+    text = "JACKSON, Miss. - U.S. District Judge Carl Reeves issued an order blocking the bill."
+    doc = tagged(text, [("JACKSON, Miss. - U.S. District Judge Carl Reeves", "SOURCE"), ("issued", "CUE"),
+                        ("an order blocking the bill", "CONTENT")])
+    claims = role_candidates(doc, QuoteIndex(text, find_quotes(text)))
+    assert [doc.text[slice(*c.source)] for c in claims if c.source] == ["U.S. District Judge Carl Reeves"]
+    text = "DENVER (AP) — Officials said the road is closed."
+    doc = tagged(text, [("DENVER", "SOURCE"), ("said", "CUE"), ("the road is closed", "CONTENT")])
+    claims = role_candidates(doc, QuoteIndex(text, find_quotes(text)))
+    assert [c.source for c in claims] == [None]

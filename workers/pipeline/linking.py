@@ -40,6 +40,7 @@ from workers.pipeline.candidates import Candidate, CharSpan
 from workers.pipeline.contents import QUOTE_MARKS, QuoteIndex, quote_kind, shape
 from workers.pipeline.roles import ROLES
 from workers.pipeline.rules import NO_CLAIMANT_VERBS, opens_aside, source_of
+from workers.pipeline.sources import dateline_end
 
 TokenSpan = tuple[int, int]
 # How many sentences back a continued quote may find the claim it carries on.
@@ -94,6 +95,21 @@ def _worded(span: SpacySpan) -> bool:
     return any((t.is_alpha and len(t) <= _LONGEST_WORD) or t.is_punct for t in span)
 
 
+def _tagged(doc: Doc) -> list[SpacySpan]:
+    """The tagger's worded spans in text order, each source without the dateline it may start
+    with ("JACKSON, Miss. - U.S. District Judge Carlton W. Reeves"; none if it is all dateline)."""
+    spans = []
+    for span in sorted(doc.spans[ROLES], key=lambda s: s.start):
+        dated = dateline_end(span[0]) if span.label_ == "SOURCE" else None
+        if dated is not None:
+            if dated >= span.end:
+                continue
+            span = SpacySpan(doc, dated, span.end, label=span.label)
+        if _worded(span):
+            spans.append(span)
+    return spans
+
+
 def _chars(doc: Doc, span: TokenSpan) -> CharSpan:
     return doc[span[0]].idx, doc[span[1] - 1].idx + len(doc[span[1] - 1])
 
@@ -103,9 +119,8 @@ def role_candidates(doc: Doc, quotes: QuoteIndex) -> list[Candidate]:
     if ROLES not in doc.spans:
         return []
     by_label: dict[str, list[SpacySpan]] = {"SOURCE": [], "CUE": [], "CONTENT": []}
-    for span in sorted(doc.spans[ROLES], key=lambda s: s.start):
-        if _worded(span):
-            by_label.setdefault(span.label_, []).append(span)
+    for span in _tagged(doc):
+        by_label.setdefault(span.label_, []).append(span)
     contents = _merged(doc, by_label["CONTENT"])
     cues = [(s.start, s.end) for s in by_label["CUE"]]
     sources = [(s.start, s.end) for s in by_label["SOURCE"]]
@@ -202,7 +217,7 @@ class _TaggedSpans:
     """The tagger's cue and source spans in characters, sorted, searched by bisection."""
 
     def __init__(self, doc: Doc) -> None:
-        spans = sorted((s for s in doc.spans[ROLES] if _worded(s)), key=lambda s: s.start)
+        spans = _tagged(doc)
         self.cues = [(s.start_char, s.end_char) for s in spans if s.label_ == "CUE"]
         self.sources = [s for s in spans if s.label_ == "SOURCE"]
         self._cue_starts = [start for start, _ in self.cues]

@@ -24,7 +24,7 @@ from workers.pipeline.contents import QUOTE_MARKS, QuoteIndex, shape, subtree_sp
 from workers.pipeline.cues import STANCE_OF, verb_group
 from workers.pipeline.frames import OBJECT_COMPLEMENT_PREPS, frame_of
 from workers.pipeline.lexicon import CueLexicon
-from workers.pipeline.sources import mention_span, speaker_beside_quote, subject_of
+from workers.pipeline.sources import dateline_end, mention_span, speaker_beside_quote, subject_of
 
 _SOURCE_POS = ("PROPN", "PRON", "NOUN", "NUM", "X")
 # Verbs whose subject is not the one who holds the view ("Trump seems to ...", "it appears that ...").
@@ -61,6 +61,12 @@ def source_of(verb: Token, quotes: QuoteIndex) -> tuple[CharSpan | None, Token |
                 return (max(start, quote.end), end), beside
     if head is None or head.pos_ not in _SOURCE_POS or head.dep_ == "expl" or head.ent_type_ in ("TIME", "DATE"):
         return None, None
+    dated = dateline_end(head)
+    if dated is not None:  # "CLEVELAND, July 19 (UPI) — Former Attorney General Michael Mukasey told":
+        # the parser's subject is the dateline, the speaker at most its apposition after the dash
+        head = next((child for child in head.rights if child.dep_ == "appos" and child.i >= dated), None)
+        if head is None:
+            return None, None
     lemma = verb.lemma_.lower()
     if lemma in _RAISING_VERBS or (head.lower_ == "it" and lemma in _IMPERSONAL_VERBS):
         return None, None  # "Trump appears to ...", "it emerged that ...": the writer's view, nobody is named

@@ -13,6 +13,39 @@ _MAX_BESIDE_TOKENS = 8
 _INHERITING = ("conj", "advcl", "xcomp")
 # Clauses that follow a speaker's name but are not part of the mention.
 _DROP = ("relcl", "acl", "punct", "cc", "conj", "advcl", "prep")
+# Longest dateline ("LOS ANGELES, Sept. 28 (UPI) —"), in tokens before its dash.
+_DATELINE_TOKENS = 10
+_DASHES = ("—", "–", "-", "--")
+
+
+def _line_start(token: Token) -> bool:
+    doc = token.doc
+    return token.i == 0 or "\n" in doc[token.i - 1].whitespace_ or "\n" in doc[token.i - 1].text
+
+
+def dateline_end(token: Token) -> int | None:
+    """Where the dateline holding ``token`` ends (the index after its dash), or None.
+
+    A wire story's paragraph may open with a dateline ("CLEVELAND, July 19 (UPI) — Former
+    Attorney General Michael Mukasey told ..."), which the parser often takes for the subject;
+    a place or an agency there is never the speaker. A dateline here: a line opening with at
+    most ``_DATELINE_TOKENS`` tokens, none of them a lower-case word and one a capitalised one
+    ("CLEVELAND", "(AFP)"), then a spaced dash. Bounded look-around: linear in the document.
+    """
+    doc = token.doc
+    start = token.i
+    while not _line_start(doc[start]):
+        start -= 1
+        if token.i - start >= _DATELINE_TOKENS:
+            return None
+    capitals = False
+    for tok in doc[start:start + _DATELINE_TOKENS + 1]:
+        if tok.text in _DASHES and tok.whitespace_ and tok.i > start and doc[tok.i - 1].whitespace_:
+            return tok.i + 1 if capitals and tok.i > token.i else None
+        if tok.is_space or (tok.is_alpha and tok.text.islower()):
+            return None
+        capitals = capitals or (tok.is_alpha and tok.is_upper and len(tok) > 1)
+    return None
 
 
 def mention_span(head: Token) -> CharSpan:
@@ -31,6 +64,9 @@ def mention_span(head: Token) -> CharSpan:
         if "\n" in doc[i].text or "\n" in doc[i].whitespace_:
             left = i + 1  # a mention does not reach back over a line break
             break
+    dated = dateline_end(doc[left])
+    if dated is not None and dated <= head.i:
+        left = dated  # nor into the paragraph's dateline
     while right > left and (doc[right].is_punct or doc[right].is_space):
         right -= 1
     while left < right and (doc[left].is_punct or doc[left].is_space):
