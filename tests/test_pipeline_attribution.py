@@ -6,6 +6,7 @@ import pytest
 
 from workers.claims import Claim
 from workers.pipeline import get_extractor
+from workers.pipeline.sources import subject_of
 
 
 def claims_of(text: str) -> list[Claim]:
@@ -127,3 +128,12 @@ def test_a_wire_dateline_is_never_the_speaker() -> None:
     claims = [c for c in claims_of(text) if c.cue is not None and c.cue.lemma == "tell"]
     assert len(claims) == 1
     assert claims[0].claimant is not None and claims[0].claimant.text == "Former Treasury Secretary Janet Morrow"
+
+
+def test_the_noun_an_infinitive_hangs_from_is_not_its_speaker_but_a_participles_may_be() -> None:
+    nlp = get_extractor().nlp
+    for text, verb, subject in [("The governor made a third attempt to deflect the criticism.", "deflect", None),
+                                ("The candidates have expansive plans to address climate change.", "address", None),
+                                ("She released a statement calling for calm.", "calling", "statement")]:
+        found = subject_of(next(t for t in nlp(text) if t.text == verb))
+        assert (found.text if found is not None else None) == subject

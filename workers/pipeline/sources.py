@@ -91,6 +91,11 @@ def _governing_verb(verb: Token) -> Token | None:
     return head if head is not verb and head.pos_ in ("VERB", "AUX") else None
 
 
+def _infinitive(verb: Token) -> bool:
+    """A to-infinitive: the noun it hangs from is what is planned or tried, not who does it."""
+    return any(child.dep_ == "aux" and child.lower_ == "to" for child in verb.children)
+
+
 def subject_of(verb: Token, depth: int = 3, inherited: bool = False) -> Token | None:
     """The subject head of a cue verb; passives give their agent ("by police") or none.
 
@@ -106,8 +111,8 @@ def subject_of(verb: Token, depth: int = 3, inherited: bool = False) -> Token | 
     agent = _agent(verb)
     if agent is not None:
         return agent
-    if verb.dep_ == "acl" and verb.head.pos_ in ("NOUN", "PROPN", "PRON"):
-        return verb.head  # "voters saying ...", "a statement calling for ..."
+    if verb.dep_ == "acl" and verb.head.pos_ in ("NOUN", "PROPN", "PRON") and not _infinitive(verb):
+        return verb.head  # "voters saying ...", "a statement calling for ..."; not "plans to address ..."
     governing = _governing_verb(verb) if depth else None
     return subject_of(governing, depth - 1, inherited=True) if governing is not None else None
 
