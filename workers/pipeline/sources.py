@@ -18,11 +18,6 @@ _DATELINE_TOKENS = 10
 _DASHES = ("—", "–", "-", "--")
 
 
-def _line_start(token: Token) -> bool:
-    doc = token.doc
-    return token.i == 0 or "\n" in doc[token.i - 1].whitespace_ or "\n" in doc[token.i - 1].text
-
-
 def dateline_end(token: Token) -> int | None:
     """Where the dateline holding ``token`` ends (the index after its dash), or None.
 
@@ -48,6 +43,12 @@ def dateline_end(token: Token) -> int | None:
     return None
 
 
+def _line_start(token: Token) -> bool:
+    """Whether ``token`` opens a line (a line break in or after the token before it)."""
+    doc = token.doc
+    return token.i == 0 or "\n" in doc[token.i - 1].whitespace_ or "\n" in doc[token.i - 1].text
+
+
 def mention_span(head: Token) -> CharSpan:
     """The mention headed by ``head``: its subtree without trailing clauses or punctuation."""
     left = head.left_edge.i
@@ -60,10 +61,7 @@ def mention_span(head: Token) -> CharSpan:
         elif child.dep_ in _DROP:
             break
     doc = head.doc
-    for i in range(head.i - 1, left - 1, -1):
-        if "\n" in doc[i].text or "\n" in doc[i].whitespace_:
-            left = i + 1  # a mention does not reach back over a line break
-            break
+    left = next((i for i in range(head.i, left, -1) if _line_start(doc[i])), left)  # not back over a line break
     dated = dateline_end(doc[left])
     if dated is not None and dated <= head.i:
         left = dated  # nor into the paragraph's dateline
