@@ -134,6 +134,15 @@ def test_the_noun_an_infinitive_hangs_from_is_not_its_speaker_but_a_participles_
     nlp = get_extractor().nlp
     for text, verb, subject in [("The governor made a third attempt to deflect the criticism.", "deflect", None),
                                 ("The candidates have expansive plans to address climate change.", "address", None),
-                                ("She released a statement calling for calm.", "calling", "statement")]:
+                                ("A statement calling for calm came late.", "calling", "statement")]:
         found = subject_of(next(t for t in nlp(text) if t.text == verb))
         assert (found.text if found is not None else None) == subject
+
+
+def test_a_participles_noun_that_is_an_object_speaks_for_the_subject_of_its_verb() -> None:
+    nlp = get_extractor().nlp
+    for text, verb, subject in [("She released a statement calling for calm.", "calling", "She"),
+                                ("The group ran ads attacking the governor.", "attacking", "group"),
+                                ("The tabloid ran a cover saying the mayor must go.", "saying", "tabloid")]:
+        found = subject_of(next(t for t in nlp(text) if t.text == verb))
+        assert found is not None and found.text == subject

@@ -152,6 +152,31 @@ def test_a_tagged_claim_no_rule_found_is_added_only_with_a_speaker() -> None:
     assert joined(text, roles, []) == [(["the plan"], "His")]
 
 
+def test_a_passive_cue_without_an_agent_borrows_no_speaker_and_needs_none() -> None:
+    from workers.pipeline.model import load_nlp
+
+    text = "The senator spoke. It was revealed that the plan had failed."
+    doc = load_nlp()(text)
+    quotes = QuoteIndex(text, find_quotes(text))
+    ruled = [rule_claim(text, "that the plan had failed", "was revealed")]
+    doc.spans[ROLES] = [doc.char_span(0, len("The senator"), label="SOURCE"),
+                        doc.char_span(text.index("was revealed"), text.index(" that"), label="CUE")]
+    assert [c.source for c in combine(doc, quotes, role_candidates(doc, quotes), ruled)] == [None]
+    doc.spans[ROLES] = [*doc.spans[ROLES], doc.char_span(text.index("that the"), len(text) - 1, label="CONTENT")]
+    claims = combine(doc, quotes, role_candidates(doc, quotes), [])
+    assert [(texts(doc, c.parts), c.source) for c in claims] == [(["that the plan had failed"], None)]
+
+
+def test_a_passive_with_an_agent_is_no_passive_without_one() -> None:
+    from workers.pipeline.model import load_nlp
+    from workers.pipeline.sources import passive_without_agent
+
+    verbs = {text: next(t for t in load_nlp()(text) if t.text == verb) for text, verb in [
+        ("It was revealed that the plan had failed.", "revealed"), ("He is expected to resign.", "expected"),
+        ("The plan was criticised by the senator.", "criticised"), ("The senator said that it failed.", "said")]}
+    assert [passive_without_agent(verb) for verb in verbs.values()] == [True, True, False, False]
+
+
 def test_without_tagger_output_the_rules_claims_are_kept_as_they_are() -> None:
     text = "She wrote a book."
     doc = _NLP(text)

@@ -22,11 +22,12 @@ it scored better on the validation documents (the policy was chosen there, e2e F
   clause short; the rules leave "on Tuesday" and ", who ..." out on purpose); the rules'
   boundaries are kept otherwise;
 - a rule's claim without a speaker takes the tagged source nearest its cue in its sentence
-  (unless its cue verb is one whose subject holds no view: "Trump appears to ...");
+  (unless its cue verb is one whose subject holds no view, "Trump appears to ...", or a
+  passive without an agent, "it was revealed that ...", which the corpus leaves speakerless);
 - the tagger adds the claims no rule found (noun cues, unusual verbs, headlines) when it
   finds a speaker for them: the speaker of a rule candidate with the same cue, else the
   syntactic subject of its cue verb, else the tagger's nearest source (the only one a claim
-  without a cue has).
+  without a cue has); a claim whose cue is a passive without an agent needs none.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from workers.pipeline.candidates import Candidate, CharSpan
 from workers.pipeline.contents import QUOTE_MARKS, QuoteIndex, quote_kind, shape
 from workers.pipeline.roles import ROLES
 from workers.pipeline.rules import NO_CLAIMANT_VERBS, opens_aside, source_of
-from workers.pipeline.sources import dateline_end
+from workers.pipeline.sources import dateline_end, passive_without_agent
 
 TokenSpan = tuple[int, int]
 # How many sentences back a continued quote may find the claim it carries on.
@@ -296,10 +297,12 @@ def combine(doc: Doc, quotes: QuoteIndex, learned: list[Candidate], ruled: list[
             _widen(doc, ruled[touched[0]], claim, quotes)
         elif not touched:
             _speaker(doc, quotes, claim, ruled)
-            if claim.source is not None:
+            passive = claim.cue is not None and passive_without_agent(_cue_verb(doc, claim.cue))
+            if claim.source is not None or passive:  # "it was revealed that": rightly nobody's
                 extra.append(claim)
     for rule in ruled:
-        if rule.source is None and rule.cue is not None and rule.cue_lemma not in NO_CLAIMANT_VERBS:
+        if (rule.source is None and rule.cue is not None and rule.cue_lemma not in NO_CLAIMANT_VERBS
+                and not passive_without_agent(_cue_verb(doc, rule.cue))):
             source = tagged.nearest_source(rule)
             if source is not None:
                 rule.source, rule.source_head = (source.start_char, source.end_char), source.root

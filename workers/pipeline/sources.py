@@ -11,6 +11,9 @@ _NOMINAL = ("PROPN", "NOUN", "PRON")
 # Longest speaker phrase read off the surface next to a quote ("Ramos, 58," / "retired neurosurgeon Ben Carson").
 _MAX_BESIDE_TOKENS = 8
 _INHERITING = ("conj", "advcl", "xcomp")
+_PASSIVE = {"nsubjpass", "auxpass"}
+# What a participle's noun may be to its verb for the verb's subject to own it ("ran *ads* calling for").
+_OBJECTS = ("dobj", "dative", "oprd")
 # Clauses that follow a speaker's name but are not part of the mention.
 _DROP = ("relcl", "acl", "punct", "cc", "conj", "advcl", "prep")
 # Longest dateline ("LOS ANGELES, Sept. 28 (UPI) —"), in tokens before its dash.
@@ -89,6 +92,15 @@ def _governing_verb(verb: Token) -> Token | None:
     return head if head is not verb and head.pos_ in ("VERB", "AUX") else None
 
 
+def passive_without_agent(verb: Token | None) -> bool:
+    """A passive with no "by" phrase ("it was revealed that", "he is expected to"): the corpus
+    gives such a claim no speaker, and none is to be borrowed from the sentence."""
+    if verb is None:
+        return False
+    deps = {child.dep_ for child in verb.children}
+    return bool(deps & _PASSIVE) and "agent" not in deps
+
+
 def _infinitive(verb: Token) -> bool:
     """A to-infinitive: the noun it hangs from is what is planned or tried, not who does it."""
     return any(child.dep_ == "aux" and child.lower_ == "to" for child in verb.children)
@@ -110,7 +122,11 @@ def subject_of(verb: Token, depth: int = 3, inherited: bool = False) -> Token | 
     if agent is not None:
         return agent
     if verb.dep_ == "acl" and verb.head.pos_ in ("NOUN", "PROPN", "PRON") and not _infinitive(verb):
-        return verb.head  # "voters saying ...", "a statement calling for ..."; not "plans to address ..."
+        noun = verb.head  # "voters saying ...", "a statement calling for ..."; not "plans to address ..."
+        if noun.dep_ in _OBJECTS and noun.head.pos_ in ("VERB", "AUX") and depth:
+            # "the group placed ads calling the deal a mistake": the ads speak for who placed them
+            return subject_of(noun.head, depth - 1, inherited=True) or noun
+        return noun
     governing = _governing_verb(verb) if depth else None
     return subject_of(governing, depth - 1, inherited=True) if governing is not None else None
 
