@@ -177,19 +177,6 @@ def test_a_passive_with_an_agent_is_no_passive_without_one() -> None:
     assert [passive_without_agent(verb) for verb in verbs.values()] == [True, True, False, False]
 
 
-def test_the_loaded_tagger_favours_opening_a_cue_by_the_cue_bias_and_nothing_else() -> None:
-    from workers.pipeline.model import load_nlp
-    from workers.pipeline.roles import CUE_BIAS, MODEL_DIR, TAGGER, TAGGER_CONFIG
-
-    loaded = load_nlp().get_pipe(TAGGER)
-    as_trained = spacy.blank("en").add_pipe("ner", config=TAGGER_CONFIG).from_disk(MODEL_DIR, exclude=["vocab"])
-    added = loaded.model.get_ref("upper").get_param("b") - as_trained.model.get_ref("upper").get_param("b")
-    moves = [loaded.moves.get_class_name(i) for i in range(loaded.moves.n_moves)]
-    assert CUE_BIAS > 0
-    assert {move: round(float(value), 6) for move, value in zip(moves, added, strict=True) if value} == {
-        "B-CUE": CUE_BIAS, "U-CUE": CUE_BIAS}
-
-
 def test_without_tagger_output_the_rules_claims_are_kept_as_they_are() -> None:
     text = "She wrote a book."
     doc = _NLP(text)

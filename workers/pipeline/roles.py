@@ -26,13 +26,6 @@ ROLES = "roles"
 LABELS = ("SOURCE", "CUE", "CONTENT")
 MODEL_DIR = Path(__file__).with_name("data") / "roles"
 HIDE, TAGGER, REVEAL = "hide_entities", "roles", "reveal_entities"
-# Added, when the tagger is loaded, to the scores of the two moves that open a cue span. Trained
-# to tag, the tagger marks fewer cues than the joining can use: a rule's indirect claim is kept
-# only where the tagger marks its cue, and a tagged content needs a cue to become a claim. A
-# decision threshold, not a learnt weight: chosen on validation with the selection tagger (of
-# 0.5, 1, 1.5, 2 and 3, 1 gave the best e2e F1; see the model card, 0.11.0).
-CUE_BIAS = 1.0
-_CUE_OPENING_MOVES = ("B-CUE", "U-CUE")
 TAGGER_PIPES = (ENCODER, HIDE, TAGGER, REVEAL)
 _STASH = "named_entities"
 
@@ -92,19 +85,8 @@ def add_tagger(nlp: Language, model_dir: Path = MODEL_DIR) -> Language:
     nlp.add_pipe(HIDE)
     tagger = nlp.add_pipe("ner", name=TAGGER, config=TAGGER_CONFIG)
     tagger.from_disk(model_dir, exclude=["vocab"])
-    favour_cues(tagger)
     nlp.add_pipe(REVEAL)
     return nlp
-
-
-def favour_cues(tagger: Any, bias: float = CUE_BIAS) -> None:
-    """Raise by ``bias`` the scores of the tagger's moves that open a cue span (its output layer's bias)."""
-    output = tagger.model.get_ref("upper")
-    scores = output.get_param("b").copy()
-    for move in range(tagger.moves.n_moves):
-        if tagger.moves.get_class_name(move) in _CUE_OPENING_MOVES:
-            scores[move] += bias
-    output.set_param("b", scores)
 
 
 def fresh_tagger(nlp: Language) -> Any:
