@@ -167,6 +167,20 @@ def test_a_passive_cue_without_an_agent_borrows_no_speaker_and_needs_none() -> N
     assert [(texts(doc, c.parts), c.source) for c in claims] == [(["that the plan had failed"], None)]
 
 
+def test_a_content_that_is_only_whom_a_verb_of_telling_speaks_to_is_no_claim() -> None:
+    from workers.pipeline.model import load_nlp
+
+    text = "The plan will fail, he told reporters. She asked the senator whether it would pass."
+    doc = load_nlp()(text)
+    quotes = QuoteIndex(text, find_quotes(text))
+    doc.spans[ROLES] = [doc.char_span(text.index("told"), text.index(" reporters"), label="CUE"),
+                        doc.char_span(text.index("asked"), text.index(" the senator"), label="CUE")]
+    ruled = [rule_claim(text, "The plan will fail", "told", "he"), rule_claim(text, "reporters", "told", "he"),
+             rule_claim(text, "the senator", "asked", "She"), rule_claim(text, "whether it would pass", "asked", "She")]
+    claims = combine(doc, quotes, role_candidates(doc, quotes), ruled)
+    assert [texts(doc, c.parts) for c in claims] == [["The plan will fail"], ["whether it would pass"]]
+
+
 def test_a_passive_with_an_agent_is_no_passive_without_one() -> None:
     from workers.pipeline.model import load_nlp
     from workers.pipeline.sources import passive_without_agent

@@ -54,6 +54,11 @@ OBJECT_VERBS: frozenset[str] = frozenset("""
     favour claim ask describe call suggest report tweet
 """.split())
 
+# Verbs whose bare object is whom something is said to, not what is said ("told reporters",
+# "asked the senator", "reminding voters"); the claim is elsewhere (a quote, a clause).
+ADDRESSEE_VERBS: frozenset[str] = frozenset("tell ask remind inform warn assure brief".split())
+
+
 def hand_prior(lemma: str, frame: str) -> bool:
     """Whether the hand lexicon takes ``lemma`` in ``frame`` for a cue (the learned lexicon's prior)."""
     if lemma not in STANCE_OF:

@@ -27,7 +27,9 @@ it scored better on the validation documents (the policy was chosen there, e2e F
 - the tagger adds the claims no rule found (noun cues, unusual verbs, headlines) when it
   finds a speaker for them: the speaker of a rule candidate with the same cue, else the
   syntactic subject of its cue verb, else the tagger's nearest source (the only one a claim
-  without a cue has); a claim whose cue is a passive without an agent needs none.
+  without a cue has); a claim whose cue is a passive without an agent needs none;
+- a claim whose content is only the bare object of a verb of telling ("told [reporters]",
+  "asked [the senator]") is dropped: that is whom it was said to, the claim is elsewhere.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from spacy.tokens import Span as SpacySpan
 
 from workers.pipeline.candidates import Candidate, CharSpan
 from workers.pipeline.contents import QUOTE_MARKS, QuoteIndex, quote_kind, shape
+from workers.pipeline.cues import ADDRESSEE_VERBS
 from workers.pipeline.roles import ROLES
 from workers.pipeline.rules import NO_CLAIMANT_VERBS, opens_aside, source_of
 from workers.pipeline.sources import dateline_end, passive_without_agent
@@ -306,4 +309,18 @@ def combine(doc: Doc, quotes: QuoteIndex, learned: list[Candidate], ruled: list[
             source = tagged.nearest_source(rule)
             if source is not None:
                 rule.source, rule.source_head = (source.start_char, source.end_char), source.root
-    return ruled + extra
+    return [claim for claim in ruled + extra if not _addressee_only(doc, claim)]
+
+
+def _addressee_only(doc: Doc, claim: Candidate) -> bool:
+    """Whether the claim's content is only whom its cue verb speaks to ("he *told* [reporters]")."""
+    if claim.cue is None or len(claim.parts) != 1:
+        return False
+    verb = _cue_verb(doc, claim.cue)
+    if verb is None or verb.lemma_.lower() not in ADDRESSEE_VERBS:
+        return False
+    content = doc.char_span(claim.start, claim.end, alignment_mode="expand")
+    if content is None:
+        return False
+    return (content.root.head.i == verb.i and content.root.dep_ in ("dobj", "dative")
+            and not any(token.pos_ in ("VERB", "AUX") for token in content))
