@@ -89,7 +89,7 @@ def _governing_verb(verb: Token) -> Token | None:
         head = head.head
     elif verb.dep_ not in _INHERITING or verb.tag_ == "VBN":
         return None  # a passive participle ("when asked about it, X said") names no asker
-    return head if head is not verb and head.pos_ in ("VERB", "AUX") else None
+    return head if head.i != verb.i and head.pos_ in ("VERB", "AUX") else None
 
 
 def passive_without_agent(verb: Token | None) -> bool:
