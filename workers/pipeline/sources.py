@@ -11,7 +11,7 @@ _NOMINAL = ("PROPN", "NOUN", "PRON")
 # Longest speaker phrase read off the surface next to a quote ("Ramos, 58," / "retired neurosurgeon Ben Carson").
 _MAX_BESIDE_TOKENS = 8
 _INHERITING = ("conj", "advcl", "xcomp")
-_PASSIVE = {"nsubjpass", "auxpass"}
+_PASSIVE = frozenset({"nsubjpass", "auxpass"})
 # What a participle's noun may be to its verb for the verb's subject to own it ("ran *ads* calling for").
 _OBJECTS = ("dobj", "dative", "oprd")
 # Clauses that follow a speaker's name but are not part of the mention.
