@@ -46,7 +46,8 @@ def _stance_of_lemmas() -> dict[str, Stance]:
 
 STANCE_OF: dict[str, Stance] = _stance_of_lemmas()
 
-# Verbs whose direct object is itself the content ("denied the report", "praised Trump").
+# Verbs whose direct object is itself the content ("denied the report", "praised Trump"); for
+# "ask" only an object that is not whom it asks (ADDRESSEE_VERBS below: "asked [the senator]").
 OBJECT_VERBS: frozenset[str] = frozenset("""
     announce deny dispute reject propose endorse support oppose praise criticize criticise
     blast slam condemn defend unveil predict promise pledge vow want demand urge request

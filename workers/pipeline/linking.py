@@ -282,10 +282,11 @@ def _widen(doc: Doc, rule: Candidate, claim: Candidate, quotes: QuoteIndex) -> N
 
 
 def combine(doc: Doc, quotes: QuoteIndex, learned: list[Candidate], ruled: list[Candidate]) -> list[Candidate]:
-    """The rules' candidates checked and corrected by the tagger, plus the tagged claims no rule candidate touches.
+    """The rules' candidates checked and corrected by the tagger, plus the tagged claims no rule
+    candidate touches, less the claims whose content is only an addressee ("told [reporters]").
 
     ``ruled`` are outermost candidates (disjoint, sorted by start). Without the tagger's
-    spans (no model shipped) the rules' candidates are kept as they are.
+    spans (no model shipped) the rules' candidates are kept as they are, addressees included.
     """
     if ROLES not in doc.spans:
         return ruled
