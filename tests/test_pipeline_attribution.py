@@ -6,6 +6,7 @@ import pytest
 
 from workers.claims import Claim
 from workers.pipeline import get_extractor
+from workers.pipeline.quotes import find_quotes
 from workers.pipeline.sources import subject_of
 
 
@@ -32,6 +33,29 @@ def test_a_quote_continued_in_the_next_paragraph_joins_the_claim() -> None:
     claim = only_claim(text)
     assert len(claim.content.parts) == 2
     assert claim.content.parts[1] == (text.index("“Don’t"), len(text))
+
+
+@pytest.mark.parametrize("text", [
+    "“This guy lost four years ago,” he said, “in like a landslide.”",
+    "''I like this Washington more than the other Washington,'' he said. ''More friendly people.''",
+])
+def test_quotes_on_both_sides_of_one_cue_are_one_claim_in_two_parts(text: str) -> None:
+    claim = only_claim(text)
+    assert [text[s:e] for s, e in claim.content.parts] == quoted_pieces(text)
+    assert claim.claimant is not None and claim.claimant.text == "he"
+    assert claim.type == "direct"
+
+
+def test_a_quote_and_an_indirect_content_of_one_cue_stay_two_claims() -> None:
+    text = "Clinton slammed the proposal as “reprehensible, prejudiced and divisive.”"
+    claims = claims_of(text)
+    assert [c.content.text for c in claims] == ["the proposal", "“reprehensible, prejudiced and divisive.”"]
+    assert all(not c.content.parts for c in claims)
+
+
+def quoted_pieces(text: str) -> list[str]:
+    quotes = find_quotes(text)
+    return [text[q.start:q.end] for q in quotes]
 
 
 def test_a_quote_with_a_speaker_of_its_own_is_a_claim_of_its_own() -> None:

@@ -1,3 +1,3 @@
 """The extractor version: part of every article id, importable without loading spaCy."""
 
-EXTRACTOR_VERSION = "0.10.4"
+EXTRACTOR_VERSION = "0.10.5"

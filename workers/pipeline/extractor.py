@@ -18,7 +18,7 @@ from workers.claims import Claim, Claimant, Content, Cue, Extraction, Sentence
 from workers.pipeline import rules
 from workers.pipeline.candidates import Candidate, outermost
 from workers.pipeline.contents import QuoteIndex, quote_kind
-from workers.pipeline.continuations import continuations
+from workers.pipeline.continuations import continuations, join_shared_cues
 from workers.pipeline.coref import Resolver
 from workers.pipeline.cues import stance_of
 from workers.pipeline.lexicon import CueLexicon, load_lexicon
@@ -36,7 +36,8 @@ from workers.version import EXTRACTOR_VERSION
 
 def candidates(doc: Doc, quotes: QuoteIndex, lexicon: CueLexicon) -> list[Candidate]:
     """All outermost attributions of a parsed document: the rules' and the role tagger's."""
-    return outermost(combine(doc, quotes, role_candidates(doc, quotes), rule_candidates(doc, quotes, lexicon)))
+    joined = combine(doc, quotes, role_candidates(doc, quotes), rule_candidates(doc, quotes, lexicon))
+    return outermost(join_shared_cues(outermost(joined), quotes))
 
 
 def rule_candidates(doc: Doc, quotes: QuoteIndex, lexicon: CueLexicon) -> list[Candidate]:
