@@ -102,9 +102,10 @@ def _attributed_outside(span: SpacySpan, since: int, until: int) -> bool:
 
 def join_shared_cues(claims: list[Candidate], quotes: QuoteIndex) -> list[Candidate]:
     """The claims, with each direct quote that has the same cue as an earlier direct quote made a
-    part of it ("“One,” he said, “two.”"). The rules find each quote of such a sentence beside
-    the same speech verb, and so does the parser's one sentence out of ``''One,'' he said.
-    ''Two.''``, which it often fails to split: without this, each quote was a claim of its own.
+    part of it ("“One,” he said, “two.”"). The quote rule finds the same speech verb beside each
+    quote of such a sentence; in ``''One,'' he said. ''Two.''`` the parser often leaves the second
+    quote's opening mark on the sentence before, so the rule takes that sentence's verb for it.
+    Without this, each quote was a claim of its own.
 
     Only whole quotes are joined: an indirect content and a quote under one cue ("slammed [the
     proposal] as “reprehensible”") are often two attributions in the corpus, or a title
