@@ -280,7 +280,6 @@ def _widen(doc: Doc, rule: Candidate, claim: Candidate, quotes: QuoteIndex) -> N
     rule.parts = list(claim.parts)
 
 
-
 def combine(doc: Doc, quotes: QuoteIndex, learned: list[Candidate], ruled: list[Candidate]) -> list[Candidate]:
     """The rules' candidates checked and corrected by the tagger, plus the tagged claims no rule
     candidate touches, less the claims whose content is only an addressee ("told [reporters]").
