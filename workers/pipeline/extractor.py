@@ -36,7 +36,7 @@ from workers.version import EXTRACTOR_VERSION
 
 def candidates(doc: Doc, quotes: QuoteIndex, lexicon: CueLexicon) -> list[Candidate]:
     """All outermost attributions of a parsed document: the rules' and the role tagger's, the
-    quotes either side gave one cue joined into one claim (:func:`join_shared_cues`)."""
+    whole quotes that share a cue joined into one claim (:func:`join_shared_cues`)."""
     joined = combine(doc, quotes, role_candidates(doc, quotes), rule_candidates(doc, quotes, lexicon))
     return outermost(join_shared_cues(outermost(joined), quotes))
 
