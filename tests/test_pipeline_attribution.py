@@ -41,7 +41,7 @@ def test_a_quote_continued_in_the_next_paragraph_joins_the_claim() -> None:
 ])
 def test_quotes_on_both_sides_of_one_cue_are_one_claim_in_two_parts(text: str) -> None:
     claim = only_claim(text)
-    assert [text[s:e] for s, e in claim.content.parts] == quoted_pieces(text)
+    assert [text[s:e] for s, e in claim.content.parts] == [text[q.start:q.end] for q in find_quotes(text)]
     assert claim.claimant is not None and claim.claimant.text == "he"
     assert claim.type == "direct"
 
@@ -51,11 +51,6 @@ def test_a_quote_and_an_indirect_content_of_one_cue_stay_two_claims() -> None:
     claims = claims_of(text)
     assert [c.content.text for c in claims] == ["the proposal", "“reprehensible, prejudiced and divisive.”"]
     assert all(not c.content.parts for c in claims)
-
-
-def quoted_pieces(text: str) -> list[str]:
-    quotes = find_quotes(text)
-    return [text[q.start:q.end] for q in quotes]
 
 
 def test_a_quote_with_a_speaker_of_its_own_is_a_claim_of_its_own() -> None:

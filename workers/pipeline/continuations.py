@@ -109,11 +109,12 @@ def join_shared_cues(claims: list[Candidate], quotes: QuoteIndex) -> list[Candid
 
     Only whole quotes are joined: an indirect content and a quote under one cue ("slammed [the
     proposal] as “reprehensible”") are often two attributions in the corpus, or a title
-    ("said on ''This Week''"). One pass in text order, each cue looked up in a dictionary.
+    ("said on ''This Week''"). ``claims`` come from :func:`~workers.pipeline.candidates.outermost`,
+    disjoint and in text order: one pass, each cue looked up in a dictionary.
     """
     first_quote: dict[CharSpan, Candidate] = {}
     joined: list[Candidate] = []
-    for claim in sorted(claims, key=lambda c: c.start):
+    for claim in claims:
         direct = claim.cue is not None and quote_kind(quotes.text, claim.parts, quotes) == "direct"
         earlier = first_quote.get(claim.cue) if direct else None
         if earlier is not None:

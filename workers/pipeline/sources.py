@@ -121,7 +121,7 @@ def subject_of(verb: Token, depth: int = 3, inherited: bool = False) -> Token | 
     agent = _agent(verb)
     if agent is not None:
         return agent
-    if verb.dep_ == "acl" and verb.head.pos_ in ("NOUN", "PROPN", "PRON") and not _infinitive(verb):
+    if verb.dep_ == "acl" and verb.head.pos_ in _NOMINAL and not _infinitive(verb):
         noun = verb.head  # "voters saying ...", "a statement calling for ..."; not "plans to address ..."
         if noun.dep_ in _OBJECTS and noun.head.pos_ in ("VERB", "AUX") and depth:
             # "the group placed ads calling the deal a mistake": the ads speak for who placed them
